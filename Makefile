@@ -1,0 +1,123 @@
+# corral: a process supervisor.  See README.
+#
+# Debian's libev ships no .pc file, so -lev is the fallback; inih and Check
+# come from pkg-config.  Every target that compiles first runs `deps`, which
+# installs missing packages when run as root and otherwise says what to run.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BUILD	?= build
+PKG_CONFIG ?= pkg-config
+WERROR	?= -Werror
+CFLAGS	?= -O2 -g
+WARN	 = -std=gnu11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wcast-qual \
+	   -Wwrite-strings -Wno-format-nonliteral $(WERROR)
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih)
+DEP_LIBS   = $(shell $(PKG_CONFIG) --libs inih) \
+	     $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev) -lm
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
+
+DEB_PACKAGES = libev-dev libinih-dev check pkg-config
+
+CORRAL_SRCS = src/values.c src/log.c src/config.c src/service.c src/plan.c \
+	      src/spawn.c src/pidmap.c src/supervisor.c src/signals.c src/main.c
+LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
+LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+
+UNIT_SRCS   = $(wildcard tests/unit/*.c)
+UNIT_OBJS   = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
+INTEG_SRCS  = $(wildcard tests/integration/*.c)
+INTEG_OBJS  = $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/integ/%.o)
+SVC_SRCS    = $(wildcard tests/integration/svc/*.c)
+SVC_BINS    = $(SVC_SRCS:tests/integration/svc/%.c=$(BUILD)/svc/%)
+
+all: $(BUILD)/corral
+
+$(BUILD)/.deps-ok:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || exit 1; \
+		else \
+			echo "missing packages:$$missing"; \
+			echo "run: sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+deps: $(BUILD)/.deps-ok
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(DEP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/corral: $(LIB_OBJS) $(BUILD)/obj/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Isrc $(WARN) -Wno-missing-prototypes $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/integ/%.o: tests/integration/%.c | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Isrc $(WARN) -Wno-missing-prototypes $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/svc/%: tests/integration/svc/%.c | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $(CFLAGS) -o $@ $<
+
+$(BUILD)/check_unit: $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/check_integration: $(INTEG_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+check: check-unit check-integration
+
+check-unit: $(BUILD)/check_unit
+	$(BUILD)/check_unit
+
+check-integration: $(BUILD)/check_integration $(BUILD)/corral $(SVC_BINS)
+	CORRAL_BIN=$(abspath $(BUILD)/corral) CORRAL_SVC=$(abspath $(BUILD)/svc) \
+	CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
+
+# A separate tree, so sanitized objects never mix with normal ones.
+sanitize:
+	$(MAKE) BUILD=build-san \
+	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    LDFLAGS='-fsanitize=address,undefined' check
+
+lint: $(BUILD)/.deps-ok
+	@command -v mandoc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq mandoc; } || \
+	    { echo "run: sudo apt-get install -y mandoc"; exit 1; }
+	@command -v cppcheck >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq cppcheck; } || \
+	    { echo "run: sudo apt-get install -y cppcheck"; exit 1; }
+	mandoc -Tlint -Wwarning man/*.[0-9]
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	    --std=c11 -D_GNU_SOURCE --inline-suppr src/
+
+run: $(BUILD)/corral
+	$(BUILD)/corral -c conf/demo.conf
+
+install: $(BUILD)/corral
+	install -D -m 0755 $(BUILD)/corral $(DESTDIR)$(SBINDIR)/corral
+	install -D -m 0644 man/corral.8 $(DESTDIR)$(MANDIR)/man8/corral.8
+	install -D -m 0644 man/corral.conf.5 $(DESTDIR)$(MANDIR)/man5/corral.conf.5
+
+clean:
+	rm -rf build build-san build-cov
+
+.PHONY: all deps check check-unit check-integration sanitize lint run install clean
+.DELETE_ON_ERROR:
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)

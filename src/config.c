@@ -1,0 +1,1186 @@
+/*
+ * The config loader: inih does the INI splitting, this file does everything
+ * inih cannot.
+ *
+ * Debian's inih silently splits lines longer than its 200-byte buffer, gives
+ * the handler no line numbers, cannot tell a continuation line from a
+ * repeated key, and reports only the first syntax error.  So the file is
+ * read into memory and handed to ini_parse_stream() line by line through
+ * read_line(), which counts lines, rejects what inih would mangle (long
+ * lines, NUL bytes, control characters), tracks section headers itself and
+ * catches malformed lines, passing inih an empty line in their place.  The
+ * handler only records (section, key, value, line) entries; validation runs
+ * afterwards over complete values, driven by the keys[] table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MAX_REPORTED	100	/* errors; then "too many errors" */
+
+enum sect_kind { SECT_NONE, SECT_CORRAL, SECT_SERVICE, SECT_INVALID };
+
+enum key_type {
+	KT_DURATION,		/* double, seconds */
+	KT_DURATION_INF,	/* double, seconds, "infinity" allowed */
+	KT_SIGNAL,		/* int */
+	KT_BOOL,		/* bool */
+	KT_UINT,		/* unsigned */
+	KT_COMMAND,		/* char * as written, char ** argv at off2 */
+	KT_PATH,		/* char * */
+	KT_ENV,			/* char ** env, size_t count at off2 */
+	KT_NAMES,		/* char ** names, size_t count at off2 */
+	KT_RESTART,		/* enum restart_policy */
+	KT_ORDER,		/* enum shutdown_order */
+	KT_EXIT_CODES,		/* struct exit_set */
+	KT_SIGSET,		/* uint64_t */
+	KT_LOG_LEVEL,		/* int */
+};
+
+struct key {
+	enum sect_kind	 sect;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;
+	size_t		 off2;
+	bool		 repeatable;	/* a second "key =" line adds to it */
+};
+
+#define G(n, t)		{ SECT_CORRAL, #n, t, offsetof(struct config, n), 0, false }
+#define S(n, t)		{ SECT_SERVICE, #n, t, offsetof(struct svc_conf, n), 0, false }
+#define SF(n, f, t)	{ SECT_SERVICE, #n, t, offsetof(struct svc_conf, f), 0, false }
+#define S2(n, f, t, f2, r) { SECT_SERVICE, #n, t, offsetof(struct svc_conf, f), \
+			  offsetof(struct svc_conf, f2), r }
+
+/* The one list of keys: parsing, validation and suggestions all use it. */
+static const struct key keys[] = {
+	G(stop_timeout, KT_DURATION_INF),
+	G(cleanup_timeout, KT_DURATION_INF),
+	G(shutdown_order, KT_ORDER),
+	G(shutdown_deadline, KT_DURATION_INF),
+	G(forward_signals, KT_SIGSET),
+	G(log_level, KT_LOG_LEVEL),
+	G(log_timestamps, KT_BOOL),
+	G(subreaper, KT_BOOL),
+	G(strict, KT_BOOL),
+
+	S2(command, command, KT_COMMAND, argv, false),
+	S(directory, KT_PATH),
+	S2(environment, env, KT_ENV, nenv, true),
+	S(autostart, KT_BOOL),
+	S(critical, KT_BOOL),
+	S(restart, KT_RESTART),
+	SF(success_exit_codes, success_codes, KT_EXIT_CODES),
+	S(start_seconds, KT_DURATION),
+	S(start_retries, KT_UINT),
+	S(restart_delay, KT_DURATION),
+	S(restart_delay_max, KT_DURATION),
+	S(stop_delay, KT_DURATION),
+	S(stop_signal, KT_SIGNAL),
+	S(stop_timeout, KT_DURATION_INF),
+	S(kill_signal, KT_SIGNAL),
+	S2(cleanup, cleanup, KT_COMMAND, cleanup_argv, false),
+	S(cleanup_timeout, KT_DURATION_INF),
+	S2(after, after, KT_NAMES, nafter, true),
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* Signals corral acts on itself, so relaying them would fight the user. */
+static const int own_signals[] = {
+	SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN,
+	SIGTTOU, SIGCONT,
+};
+
+struct section {
+	enum sect_kind	 kind;
+	int		 line;
+	struct svc_conf	*svc;		/* SECT_SERVICE */
+};
+
+struct entry {
+	struct section	*sect;
+	const struct key *key;
+	char		*value;
+	int		 line;
+	bool		 comment_cut;	/* an inline " ;" comment cut the line */
+};
+
+struct loader {
+	const char	*path;
+	struct diag	*d;
+	struct config	*c;
+
+	/* read_line() state */
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+	int		 lineno;
+	bool		 indented;	/* current line starts with a blank */
+	bool		 comment_cut;
+	bool		 have_key;	/* a key was set in this section */
+
+	struct section	**sects;	/* each allocated alone: entries point at them */
+	size_t		 nsects;
+	struct section	*cur;		/* NULL before the first header */
+	bool		 seen_corral;
+
+	struct entry	*entries;
+	size_t		 nentries;
+	size_t		 cap_entries;
+	bool		 oom;
+};
+
+static void	*xreallocarray(struct loader *, void *, size_t, size_t);
+
+void
+diag_add(struct diag *d, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	if (error)
+		d->nerrors++;
+	if (error && d->nerrors == MAX_REPORTED + 1)
+		fmt = "too many errors; giving up on the rest of the file";
+	else if (error && d->nerrors > MAX_REPORTED)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **lines = reallocarray(d->lines, cap, sizeof(*lines));
+
+		if (lines == NULL)
+			return;
+		d->lines = lines;
+		d->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) != -1)
+		d->lines[d->n++] = line;
+	va_end(ap);
+}
+
+void
+diag_free(struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->lines[i]);
+	free(d->lines);
+	memset(d, 0, sizeof(*d));
+}
+
+static void err_at(struct loader *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+static void
+err_at(struct loader *ld, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	diag_add(ld->d, true, "%s:%d: %s", ld->path, line,
+	    msg != NULL ? msg : "out of memory");
+	free(msg);
+}
+
+static void *
+xreallocarray(struct loader *ld, void *p, size_t n, size_t size)
+{
+	void *q = reallocarray(p, n, size);
+
+	if (q == NULL)
+		ld->oom = true;
+	return q;
+}
+
+static struct svc_conf *
+svc_new(const char *name, int line, unsigned index)
+{
+	struct svc_conf *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->line = line;
+	s->index = index;
+	s->autostart = true;
+	s->restart = RESTART_ON_FAILURE;
+	s->success_codes.bits[0] = 1;		/* exit code 0 */
+	s->start_seconds = 1;
+	s->start_retries = 5;
+	s->restart_delay = 1;
+	s->restart_delay_max = 30;
+	s->stop_signal = SIGTERM;
+	s->kill_signal = SIGKILL;
+	s->stop_timeout = NAN;			/* NAN: inherit [corral]'s */
+	s->cleanup_timeout = NAN;
+	return s;
+}
+
+static void
+svc_free(struct svc_conf *s)
+{
+	if (s == NULL)
+		return;
+	free(s->command);
+	free(s->argv);
+	free(s->directory);
+	for (size_t i = 0; i < s->nenv; i++)
+		free(s->env[i]);
+	free(s->env);
+	free(s->cleanup);
+	free(s->cleanup_argv);
+	for (size_t i = 0; i < s->nafter; i++)
+		free(s->after[i]);
+	free(s->after);
+	free(s->after_idx);
+	free(s);
+}
+
+struct config *
+config_default(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->stop_timeout = 10;
+	c->cleanup_timeout = 30;
+	c->shutdown_order = ORDER_PARALLEL;
+	c->shutdown_deadline = 0;
+	c->forward_signals = (UINT64_C(1) << (SIGUSR1 - 1)) |
+	    (UINT64_C(1) << (SIGUSR2 - 1)) | (UINT64_C(1) << (SIGWINCH - 1));
+	c->log_level = LOGL_INFO;
+	c->subreaper = true;
+	c->strict = true;
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nservices; i++)
+		svc_free(c->services[i]);
+	free(c->services);
+	free(c->path);
+	free(c);
+}
+
+struct svc_conf *
+config_find(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i]->name, name) == 0)
+			return c->services[i];
+	return NULL;
+}
+
+static int
+add_service(struct config *c, struct svc_conf *s)
+{
+	struct svc_conf **v = reallocarray(c->services, c->nservices + 1,
+	    sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	c->services = v;
+	s->index = (unsigned)c->nservices;
+	c->services[c->nservices++] = s;
+	return 0;
+}
+
+/* --- suggestions ---------------------------------------------------- */
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[48];
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 48)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static const struct key *
+find_key(enum sect_kind sect, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].sect == sect && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static void
+unknown_key(struct loader *ld, int line, enum sect_kind sect,
+    const char *secname, const char *name)
+{
+	const struct key *best = NULL, *other;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		size_t d;
+
+		if (keys[i].sect != sect)
+			continue;
+		d = edit_distance(name, keys[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = &keys[i];
+		}
+	}
+	other = find_key(sect == SECT_CORRAL ? SECT_SERVICE : SECT_CORRAL,
+	    name);
+	if (other != NULL)
+		err_at(ld, line, "%s unknown key '%s' here (it belongs in %s)",
+		    secname, name,
+		    other->sect == SECT_CORRAL ? "[corral]" : "a [service:NAME]");
+	else if (best != NULL && best_d <= 1 + strlen(name) / 4)
+		err_at(ld, line, "%s unknown key '%s' (did you mean '%s'?)",
+		    secname, name, best->name);
+	else
+		err_at(ld, line, "%s unknown key '%s' (see corral.conf(5) for the "
+		    "keys of this section)", secname, name);
+}
+
+/* --- the line reader -------------------------------------------------- */
+
+static bool
+valid_service_name(const char *s, size_t n)
+{
+	if (n == 0 || n > SERVICE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_.-", s[i]) == NULL || s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* Where inih would see an inline comment: ';' after a blank. */
+static const char *
+find_inline_comment(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == ';' && p > s && (p[-1] == ' ' || p[-1] == '\t'))
+			return p;
+	return NULL;
+}
+
+static void
+begin_section(struct loader *ld, const char *line)
+{
+	const char *close = strchr(line, ']');
+	const char *rest, *comment;
+	struct section *sec, **v;
+	enum sect_kind kind = SECT_INVALID;
+	struct svc_conf *svc = NULL;
+	char text[CONFIG_LINE_MAX];
+	size_t n;
+
+	ld->have_key = false;
+	ld->cur = NULL;
+	v = xreallocarray(ld, ld->sects, ld->nsects + 1, sizeof(*v));
+	if (v == NULL)
+		return;
+	ld->sects = v;
+	if ((sec = calloc(1, sizeof(*sec))) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	ld->sects[ld->nsects++] = sec;
+	comment = find_inline_comment(line);
+	if (close == NULL || (comment != NULL && comment < close)) {
+		err_at(ld, ld->lineno, "section header without closing ']' "
+		    "(write [corral] or [service:NAME])");
+		goto done;
+	}
+	n = (size_t)(close - line - 1);
+	memcpy(text, line + 1, n);
+	text[n] = '\0';
+	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
+		;
+	if (*rest != '\0' && *rest != ';' && *rest != '#') {
+		err_at(ld, ld->lineno, "unexpected text '%s' after section "
+		    "header [%s]", rest, text);
+		goto done;
+	}
+	if (strcmp(text, "corral") == 0) {
+		if (ld->seen_corral) {
+			for (size_t i = 0; i < ld->nsects; i++)
+				if (ld->sects[i]->kind == SECT_CORRAL) {
+					err_at(ld, ld->lineno, "second [corral] "
+					    "section (the first is at line %d; "
+					    "merge them)", ld->sects[i]->line);
+					break;
+				}
+			goto done;
+		}
+		ld->seen_corral = true;
+		kind = SECT_CORRAL;
+	} else if (strncmp(text, "service:", 8) == 0) {
+		const char *name = text + 8;
+		struct svc_conf *prev;
+
+		if (!valid_service_name(name, strlen(name))) {
+			err_at(ld, ld->lineno, "[%s]: '%s' is not a valid service "
+			    "name (1-%d characters of A-Z a-z 0-9 _ . -)",
+			    text, name, SERVICE_NAME_MAX);
+			goto done;
+		}
+		prev = config_find(ld->c, name);
+		if (prev != NULL) {
+			err_at(ld, ld->lineno, "[%s]: service '%s' is already "
+			    "defined at line %d", text, name, prev->line);
+			goto done;
+		}
+		svc = svc_new(name, ld->lineno, 0);
+		if (svc == NULL || add_service(ld->c, svc) == -1) {
+			svc_free(svc);
+			ld->oom = true;
+			goto done;
+		}
+		kind = SECT_SERVICE;
+	} else {
+		err_at(ld, ld->lineno, "unknown section [%s] (expected [corral] "
+		    "or [service:NAME])%s", text,
+		    strchr(text, ':') != NULL && strncasecmp(text, "service", 7) != 0 ?
+		    "; corral calls programs [service:NAME]" : "");
+	}
+done:
+	sec->kind = kind;
+	sec->line = ld->lineno;
+	sec->svc = svc;
+	ld->cur = sec;
+}
+
+/*
+ * Checks one physical line and returns what inih should see: the line
+ * itself, or "\n" when the line is wrong (already reported) or is a section
+ * header (tracked here rather than by inih, so that every header is checked
+ * even when no key follows it).
+ */
+static const char *
+classify_line(struct loader *ld, char *line, size_t n)
+{
+	char *p;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch == '\0') {
+			err_at(ld, ld->lineno, "NUL byte at column %zu (is this "
+			    "a text file?)", i + 1);
+			return "\n";
+		}
+		if ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f) {
+			err_at(ld, ld->lineno, "control character 0x%02x at "
+			    "column %zu (is this a text file?)", ch, i + 1);
+			return "\n";
+		}
+	}
+	ld->indented = (line[0] == ' ' || line[0] == '\t');
+	for (p = line; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return line;
+	ld->comment_cut = find_inline_comment(p) != NULL;
+	if (ld->indented && ld->have_key)
+		return line;			/* continuation */
+	if (*p == '[') {
+		char *nl = strchr(p, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		begin_section(ld, p);
+		return "\n";
+	}
+	{
+		const char *comment = find_inline_comment(p);
+		size_t kv = strcspn(p, "=:");
+
+		if (p[kv] == '\0' || (comment != NULL && comment < p + kv)) {
+			char *nl = strchr(p, '\n');
+
+			if (nl != NULL)
+				*nl = '\0';
+			err_at(ld, ld->lineno, "'%s' is not a 'key = value' line",
+			    p);
+			return "\n";
+		}
+	}
+	return line;
+}
+
+static char *
+read_line(char *str, int num, void *arg)
+{
+	struct loader *ld = arg;
+	static char line[CONFIG_LINE_MAX + 8];
+	const char *start, *nl, *out;
+	size_t n;
+
+	if (ld->pos >= ld->len)
+		return NULL;
+	start = ld->buf + ld->pos;
+	nl = memchr(start, '\n', ld->len - ld->pos);
+	n = nl != NULL ? (size_t)(nl - start) + 1 : ld->len - ld->pos;
+	ld->pos += n;
+	ld->lineno++;
+	ld->comment_cut = false;
+	if (ld->lineno == 1 && n >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0) {
+		start += 3;
+		n -= 3;
+	}
+	if (n >= CONFIG_LINE_MAX) {
+		err_at(ld, ld->lineno, "line is %zu bytes long; lines must be "
+		    "shorter than %d bytes (split a long value over indented "
+		    "continuation lines)", n, CONFIG_LINE_MAX);
+		out = "\n";
+	} else {
+		memcpy(line, start, n);
+		line[n] = '\0';
+		/* CRLF: inih would keep the '\r' on values of the last line. */
+		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n') {
+			line[n - 2] = '\n';
+			line[n - 1] = '\0';
+			n--;
+		} else if (n >= 1 && line[n - 1] == '\r') {
+			line[--n] = '\0';
+		}
+		out = classify_line(ld, line, n);
+	}
+	snprintf(str, (size_t)num, "%s", out);
+	return str;
+}
+
+static int
+handler(void *arg, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = arg;
+	struct entry *e;
+	const struct key *k;
+	bool continuation = ld->indented && ld->have_key;
+
+	(void)section;
+	if (ld->cur == NULL) {
+		err_at(ld, ld->lineno, "key '%s' before any section (put it under "
+		    "[corral] or [service:NAME])", name);
+		return 1;
+	}
+	if (ld->cur->kind == SECT_INVALID)
+		return 1;		/* the header was reported */
+	if (continuation) {
+		struct entry *last = ld->nentries ? &ld->entries[ld->nentries - 1] : NULL;
+		char *joined;
+
+		ld->have_key = true;
+		if (last == NULL || last->sect != ld->cur || *value == '\0')
+			return 1;
+		if (asprintf(&joined, "%s%s%s", last->value,
+		    *last->value ? " " : "", value) == -1) {
+			ld->oom = true;
+			return 1;
+		}
+		free(last->value);
+		last->value = joined;
+		last->comment_cut |= ld->comment_cut;
+		return 1;
+	}
+	ld->have_key = true;
+	k = find_key(ld->cur->kind, name);
+	if (k == NULL) {
+		char secname[SERVICE_NAME_MAX + 16];
+
+		if (ld->cur->kind == SECT_CORRAL)
+			snprintf(secname, sizeof(secname), "[corral]");
+		else
+			snprintf(secname, sizeof(secname), "[service:%s]",
+			    ld->cur->svc->name);
+		unknown_key(ld, ld->lineno, ld->cur->kind, secname, name);
+		/* Continuation lines of an unknown key are dropped with it. */
+		k = NULL;
+	}
+	e = xreallocarray(ld, ld->entries, ld->nentries + 1, sizeof(*e));
+	if (e == NULL)
+		return 1;
+	ld->entries = e;
+	e = &ld->entries[ld->nentries++];
+	e->sect = ld->cur;
+	e->key = k;
+	e->value = strdup(value);
+	e->line = ld->lineno;
+	e->comment_cut = ld->comment_cut;
+	if (e->value == NULL)
+		ld->oom = true;
+	return 1;
+}
+
+/* --- validation ------------------------------------------------------- */
+
+static void
+where(const struct entry *e, char *buf, size_t len)
+{
+	if (e->sect->kind == SECT_CORRAL)
+		snprintf(buf, len, "[corral] %s", e->key->name);
+	else
+		snprintf(buf, len, "[service:%s] %s", e->sect->svc->name,
+		    e->key->name);
+}
+
+static int
+set_words(struct loader *ld, const struct entry *e, char ***argvp,
+    size_t *argcp, const char *what)
+{
+	char err[VALUE_ERR_MAX], loc[128];
+
+	where(e, loc, sizeof(loc));
+	if (split_words(e->value, argvp, argcp, err) == -1) {
+		if (e->comment_cut && strstr(err, "unbalanced") != NULL)
+			err_at(ld, e->line, "%s: %s: a ';' after a blank starts a "
+			    "comment in corral.conf and cut the line there; "
+			    "remove the blank before ';' (e.g. 'a; b')",
+			    loc, err);
+		else
+			err_at(ld, e->line, "%s: %s", loc, err);
+		return -1;
+	}
+	if (*argcp == 0) {
+		err_at(ld, e->line, "%s: empty %s", loc, what);
+		free(*argvp);
+		*argvp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+valid_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+static void
+apply_env(struct loader *ld, const struct entry *e, struct svc_conf *s)
+{
+	char **words, **env, loc[128];
+	size_t n;
+
+	if (set_words(ld, e, &words, &n, "environment") == -1)
+		return;
+	where(e, loc, sizeof(loc));
+	env = xreallocarray(ld, s->env, s->nenv + n + 1, sizeof(*env));
+	if (env == NULL) {
+		free(words);
+		return;
+	}
+	s->env = env;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(words[i], '=');
+
+		if (eq == NULL || !valid_env_name(words[i],
+		    (size_t)(eq - words[i]))) {
+			err_at(ld, e->line, "%s: '%s' is not KEY=VALUE (KEY of "
+			    "letters, digits and _, not starting with a digit)",
+			    loc, words[i]);
+			continue;
+		}
+		if ((s->env[s->nenv] = strdup(words[i])) == NULL) {
+			ld->oom = true;
+			break;
+		}
+		s->nenv++;
+	}
+	s->env[s->nenv] = NULL;
+	free(words);
+}
+
+static void
+apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
+{
+	char **words, **after;
+	size_t n;
+
+	if (set_words(ld, e, &words, &n, "list of service names") == -1)
+		return;
+	after = xreallocarray(ld, s->after, s->nafter + n + 1, sizeof(*after));
+	if (after == NULL) {
+		free(words);
+		return;
+	}
+	s->after = after;
+	for (size_t i = 0; i < n; i++) {
+		if ((s->after[s->nafter] = strdup(words[i])) == NULL) {
+			ld->oom = true;
+			break;
+		}
+		s->nafter++;
+	}
+	s->after[s->nafter] = NULL;
+	free(words);
+}
+
+static void
+apply_sigset(struct loader *ld, const struct entry *e, uint64_t *set)
+{
+	char **words, err[VALUE_ERR_MAX], loc[128];
+	size_t n;
+	uint64_t v = 0;
+
+	where(e, loc, sizeof(loc));
+	if (strcasecmp(e->value, "none") == 0) {
+		*set = 0;
+		return;
+	}
+	if (set_words(ld, e, &words, &n, "list of signals (or 'none')") == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int sig;
+		bool own = false;
+
+		if (parse_signal(words[i], &sig, err) == -1) {
+			err_at(ld, e->line, "%s: %s", loc, err);
+			continue;
+		}
+		for (size_t j = 0; j < sizeof(own_signals) / sizeof(own_signals[0]); j++)
+			own |= own_signals[j] == sig;
+		if (own) {
+			err_at(ld, e->line, "%s: %s cannot be forwarded: corral "
+			    "handles it itself (see corral(8), SIGNALS)", loc,
+			    words[i]);
+			continue;
+		}
+		v |= UINT64_C(1) << (sig - 1);
+	}
+	free(words);
+	*set = v;
+}
+
+static void
+apply_entry(struct loader *ld, const struct entry *e)
+{
+	const struct key *k = e->key;
+	char *base, err[VALUE_ERR_MAX], loc[128];
+	int r = 0;
+
+	base = e->sect->kind == SECT_CORRAL ? (char *)ld->c : (char *)e->sect->svc;
+	where(e, loc, sizeof(loc));
+	if (*e->value == '\0') {
+		err_at(ld, e->line, "%s: no value given", loc);
+		return;
+	}
+	switch (k->type) {
+	case KT_DURATION:
+	case KT_DURATION_INF:
+		r = parse_duration(e->value, k->type == KT_DURATION_INF,
+		    (double *)(void *)(base + k->off), err);
+		break;
+	case KT_SIGNAL:
+		r = parse_signal(e->value, (int *)(void *)(base + k->off), err);
+		break;
+	case KT_BOOL:
+		r = parse_bool(e->value, (bool *)(void *)(base + k->off), err);
+		break;
+	case KT_UINT: {
+		unsigned long v;
+
+		r = parse_uint(e->value, 0, 1000000, &v, err);
+		if (r == 0)
+			*(unsigned *)(void *)(base + k->off) = (unsigned)v;
+		break;
+	}
+	case KT_COMMAND: {
+		char **argv;
+		size_t argc;
+
+		if (set_words(ld, e, &argv, &argc, "command") == 0) {
+			*(char **)(void *)(base + k->off) = strdup(e->value);
+			*(char ***)(void *)(base + k->off2) = argv;
+		}
+		return;
+	}
+	case KT_PATH:
+		if ((*(char **)(void *)(base + k->off) = strdup(e->value)) == NULL)
+			ld->oom = true;
+		return;
+	case KT_ENV:
+		apply_env(ld, e, e->sect->svc);
+		return;
+	case KT_NAMES:
+		apply_names(ld, e, e->sect->svc);
+		return;
+	case KT_RESTART: {
+		static const char *const names[] = {
+			[RESTART_NEVER] = "never",
+			[RESTART_ON_FAILURE] = "on-failure",
+			[RESTART_ALWAYS] = "always",
+		};
+
+		for (size_t i = 0; i < 3; i++)
+			if (strcasecmp(e->value, names[i]) == 0) {
+				*(enum restart_policy *)(void *)(base + k->off) = i;
+				return;
+			}
+		snprintf(err, sizeof(err), "'%s' is not a restart policy "
+		    "(never, on-failure, always)", e->value);
+		r = -1;
+		break;
+	}
+	case KT_ORDER:
+		if (strcasecmp(e->value, "parallel") == 0)
+			ld->c->shutdown_order = ORDER_PARALLEL;
+		else if (strcasecmp(e->value, "sequential") == 0)
+			ld->c->shutdown_order = ORDER_SEQUENTIAL;
+		else {
+			snprintf(err, sizeof(err), "'%s' is not a shutdown "
+			    "order (parallel, sequential)", e->value);
+			r = -1;
+		}
+		break;
+	case KT_EXIT_CODES:
+		r = parse_exit_codes(e->value,
+		    (struct exit_set *)(void *)(base + k->off), err);
+		break;
+	case KT_SIGSET:
+		apply_sigset(ld, e, (uint64_t *)(void *)(base + k->off));
+		return;
+	case KT_LOG_LEVEL: {
+		int level = log_level_from_name(e->value);
+
+		if (level < 0) {
+			snprintf(err, sizeof(err), "'%s' is not a log level "
+			    "(error, warn, info, debug)", e->value);
+			r = -1;
+		} else
+			ld->c->log_level = level;
+		break;
+	}
+	}
+	if (r == -1)
+		err_at(ld, e->line, "%s: %s", loc, err);
+}
+
+static void
+apply_entries(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nentries; i++) {
+		const struct entry *e = &ld->entries[i];
+
+		if (e->key == NULL)
+			continue;
+		if (!e->key->repeatable) {
+			const struct entry *first = NULL;
+
+			for (size_t j = 0; j < i && first == NULL; j++)
+				if (ld->entries[j].sect == e->sect &&
+				    ld->entries[j].key == e->key)
+					first = &ld->entries[j];
+			if (first != NULL) {
+				char loc[128];
+
+				where(e, loc, sizeof(loc));
+				err_at(ld, e->line, "%s: set twice (first at line "
+				    "%d; keep one)", loc, first->line);
+				continue;
+			}
+		}
+		apply_entry(ld, e);
+	}
+}
+
+/* Depth-first search over `after`; reports each cycle once. */
+static void
+check_cycles(struct loader *ld)
+{
+	struct config *c = ld->c;
+	unsigned char *mark = calloc(c->nservices, 1);	/* 0 new, 1 open, 2 done */
+	unsigned *stack = calloc(c->nservices + 1, sizeof(*stack));
+	size_t *next = calloc(c->nservices + 1, sizeof(*next));
+
+	if (mark == NULL || stack == NULL || next == NULL) {
+		ld->oom = true;
+		goto out;
+	}
+	for (size_t root = 0; root < c->nservices; root++) {
+		size_t depth = 0;
+
+		if (mark[root] != 0)
+			continue;
+		stack[0] = (unsigned)root;
+		next[0] = 0;
+		mark[root] = 1;
+		while (depth != SIZE_MAX) {
+			struct svc_conf *s = c->services[stack[depth]];
+			unsigned to;
+
+			if (next[depth] >= s->nafter) {
+				mark[stack[depth]] = 2;
+				depth = depth == 0 ? SIZE_MAX : depth - 1;
+				continue;
+			}
+			to = s->after_idx[next[depth]++];
+			if (to == UINT32_MAX || to == stack[depth])
+				continue;	/* reported already */
+			if (mark[to] == 1) {
+				char msg[400];
+				size_t at = 0, n = 0;
+
+				while (stack[at] != to)
+					at++;
+				for (size_t i = at; i <= depth && n < sizeof(msg); i++)
+					n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+					    "%s -> ", c->services[stack[i]]->name);
+				if (n < sizeof(msg))
+					snprintf(msg + n, sizeof(msg) - n, "%s",
+					    c->services[to]->name);
+				err_at(ld, c->services[to]->line, "[service:%s] "
+				    "after: dependency cycle %s (remove one of "
+				    "these 'after' names)", c->services[to]->name,
+				    msg);
+				continue;
+			}
+			if (mark[to] == 0) {
+				mark[to] = 1;
+				stack[++depth] = to;
+				next[depth] = 0;
+			}
+		}
+	}
+out:
+	free(mark);
+	free(stack);
+	free(next);
+}
+
+static void
+resolve(struct loader *ld)
+{
+	struct config *c = ld->c;
+
+	for (size_t i = 0; i < c->nservices; i++) {
+		struct svc_conf *s = c->services[i];
+
+		if (isnan(s->stop_timeout))
+			s->stop_timeout = c->stop_timeout;
+		if (isnan(s->cleanup_timeout))
+			s->cleanup_timeout = c->cleanup_timeout;
+		if (s->argv == NULL && !ld->d->nerrors)
+			err_at(ld, s->line, "[service:%s]: no command (add "
+			    "'command = PROGRAM ARGS...')", s->name);
+		else if (s->argv == NULL)
+			err_at(ld, s->line, "[service:%s]: no command", s->name);
+		if (s->restart_delay_max < s->restart_delay)
+			err_at(ld, s->line, "[service:%s]: restart_delay_max "
+			    "(%gs) is shorter than restart_delay (%gs)",
+			    s->name, s->restart_delay_max, s->restart_delay);
+		s->after_idx = calloc(s->nafter + 1, sizeof(*s->after_idx));
+		if (s->after_idx == NULL) {
+			ld->oom = true;
+			continue;
+		}
+		for (size_t j = 0; j < s->nafter; j++) {
+			struct svc_conf *dep = config_find(c, s->after[j]);
+			int line = s->line;
+
+			/* Point at the 'after' line, not the header. */
+			for (size_t k = 0; k < ld->nentries; k++)
+				if (ld->entries[k].sect->svc == s &&
+				    ld->entries[k].key != NULL &&
+				    strcmp(ld->entries[k].key->name, "after") == 0)
+					line = ld->entries[k].line;
+			s->after_idx[j] = UINT32_MAX;
+			if (dep == NULL)
+				err_at(ld, line, "[service:%s] after: no service "
+				    "named '%s'", s->name, s->after[j]);
+			else if (dep == s)
+				err_at(ld, line, "[service:%s] after: a service "
+				    "cannot wait for itself", s->name);
+			else
+				s->after_idx[j] = dep->index;
+		}
+	}
+	check_cycles(ld);
+	if (c->shutdown_deadline != 0 && isinf(c->shutdown_deadline))
+		c->shutdown_deadline = 0;
+}
+
+struct config *
+config_parse(const char *path, const char *buf, size_t len, struct diag *d)
+{
+	struct loader ld = { 0 };
+	size_t before = d->nerrors;
+
+	ld.path = path;
+	ld.d = d;
+	ld.buf = buf;
+	ld.len = len;
+	ld.c = config_default();
+	if (ld.c == NULL || (ld.c->path = strdup(path)) == NULL) {
+		diag_add(d, true, "%s: out of memory", path);
+		config_free(ld.c);
+		return NULL;
+	}
+	(void)ini_parse_stream(read_line, &ld, handler, &ld);
+	apply_entries(&ld);
+	resolve(&ld);
+	if (ld.oom)
+		diag_add(d, true, "%s: out of memory", path);
+	for (size_t i = 0; i < ld.nentries; i++)
+		free(ld.entries[i].value);
+	free(ld.entries);
+	for (size_t i = 0; i < ld.nsects; i++)
+		free(ld.sects[i]);
+	free(ld.sects);
+	if (d->nerrors > before) {
+		config_free(ld.c);
+		return NULL;
+	}
+	return ld.c;
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	struct config *c = NULL;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		diag_add(d, true, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		diag_add(d, true, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		diag_add(d, true, "%s: is a directory, not a config file", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, true, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		diag_add(d, true, "%s: %lld bytes; a config file is at most "
+		    "%d bytes", path, (long long)st.st_size, CONFIG_FILE_MAX);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		diag_add(d, true, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			diag_add(d, true, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	c = config_parse(path, buf, len, d);
+out:
+	free(buf);
+	(void)close(fd);
+	return c;
+}
+
+int
+config_add_main(struct config *c, char *const argv[], struct diag *d)
+{
+	struct svc_conf *s, *prev = config_find(c, "main");
+	size_t argc = 0, len = 0;
+	char *p;
+
+	if (prev != NULL) {
+		diag_add(d, true, "%s:%d: [service:main] is already defined; "
+		    "rename it to run a command with '--'", c->path, prev->line);
+		return -1;
+	}
+	while (argv[argc] != NULL)
+		len += strlen(argv[argc++]) + 1;
+	s = svc_new("main", 0, 0);
+	if (s == NULL)
+		goto oom;
+	s->critical = true;
+	s->restart = RESTART_NEVER;
+	s->stop_timeout = c->stop_timeout;
+	s->cleanup_timeout = c->cleanup_timeout;
+	s->argv = malloc((argc + 1) * sizeof(char *) + len);
+	s->command = malloc(len + 1);
+	s->after_idx = calloc(1, sizeof(*s->after_idx));
+	if (s->argv == NULL || s->command == NULL || s->after_idx == NULL)
+		goto oom;
+	/* Words are kept verbatim: no quoting applies to a real argv. */
+	p = (char *)(s->argv + argc + 1);
+	s->command[0] = '\0';
+	for (size_t i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		s->argv[i] = memcpy(p, argv[i], n);
+		p += n;
+		if (i > 0)
+			strcat(s->command, " ");
+		strcat(s->command, argv[i]);
+	}
+	s->argv[argc] = NULL;
+	if (add_service(c, s) == -1)
+		goto oom;
+	return 0;
+oom:
+	svc_free(s);
+	diag_add(d, true, "out of memory");
+	return -1;
+}

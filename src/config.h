@@ -1,0 +1,116 @@
+/*
+ * The configuration: what corral.conf(5) says, validated, with defaults
+ * applied.  A struct config is immutable once config_load() returns it; a
+ * reload builds a new one and the supervisor swaps services over to it.
+ *
+ * Problems are collected, never printed here: every one is a complete line
+ * "FILE:LINE: message", and loading goes on after an error so that one run
+ * of `corral -t` shows them all.
+ */
+#ifndef CORRAL_CONFIG_H
+#define CORRAL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "values.h"
+
+#define SERVICE_NAME_MAX	64
+#define CONFIG_LINE_MAX		200	/* Debian's inih buffer, newline included */
+#define CONFIG_FILE_MAX		(4 << 20)
+
+enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum shutdown_order { ORDER_PARALLEL, ORDER_SEQUENTIAL };
+
+struct svc_conf {
+	char		 name[SERVICE_NAME_MAX + 1];
+	int		 line;			/* of the [service:NAME] header */
+	unsigned	 index;			/* position in the file */
+
+	char		*command;		/* as written */
+	char		**argv;
+	char		*directory;		/* NULL: corral's cwd */
+	char		**env;			/* KEY=VALUE, NULL-terminated */
+	size_t		 nenv;
+
+	bool		 autostart;
+	bool		 critical;
+	enum restart_policy restart;
+	struct exit_set	 success_codes;
+	double		 start_seconds;
+	unsigned	 start_retries;
+	double		 restart_delay;
+	double		 restart_delay_max;
+
+	double		 stop_delay;
+	int		 stop_signal;
+	double		 stop_timeout;		/* resolved against [corral] */
+	int		 kill_signal;
+
+	char		*cleanup;		/* as written; NULL: no hook */
+	char		**cleanup_argv;
+	double		 cleanup_timeout;	/* resolved against [corral] */
+
+	char		**after;		/* names; NULL-terminated */
+	size_t		 nafter;
+	unsigned	*after_idx;		/* indexes into config->services */
+};
+
+struct config {
+	char		*path;			/* as given; "(command line)" for -- */
+	double		 stop_timeout;
+	double		 cleanup_timeout;
+	enum shutdown_order shutdown_order;
+	double		 shutdown_deadline;	/* 0: none */
+	uint64_t	 forward_signals;	/* bit (sig - 1) */
+	int		 log_level;		/* enum log_level */
+	bool		 log_timestamps;
+	bool		 subreaper;
+	bool		 strict;
+
+	struct svc_conf	**services;		/* in file order */
+	size_t		 nservices;
+};
+
+/* Problems found while loading, each a whole line without newline. */
+struct diag {
+	char		**lines;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 nerrors;		/* the rest are warnings */
+};
+
+void	diag_add(struct diag *d, bool error, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	diag_free(struct diag *d);
+
+/*
+ * Reads and validates path.  Returns a config, or NULL with at least one
+ * error in d.  Warnings (which do not fail the load) are added to d too.
+ */
+struct config *config_load(const char *path, struct diag *d);
+
+/* Same, from memory; path is only used in messages.  For tests and fuzzing. */
+struct config *config_parse(const char *path, const char *buf, size_t len,
+	    struct diag *d);
+
+/*
+ * A config with no file: defaults only.  Used for single-command mode, where
+ * the command becomes service "main" through config_add_main().
+ */
+struct config *config_default(void);
+int	config_add_main(struct config *c, char *const argv[], struct diag *d);
+
+void	config_free(struct config *c);
+
+/* Looks a service up by name; NULL if absent. */
+struct svc_conf *config_find(const struct config *c, const char *name);
+
+static inline bool
+config_forwards(const struct config *c, int sig)
+{
+	return sig >= 1 && sig <= 64 && (c->forward_signals >> (sig - 1)) & 1;
+}
+
+#endif
