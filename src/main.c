@@ -1,0 +1,209 @@
+/*
+ * corral's entry point: the command line, `-t`, start-up, the loop and the
+ * exit status.  Anything fatal happens here, before ev_run(); once the loop
+ * runs, corral only exits when the shutdown is complete (SPEC §6).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "log.h"
+#include "plan.h"
+#include "signals.h"
+#include "supervisor.h"
+
+#define CORRAL_VERSION	"0.1.0"
+#define DEFAULT_CONFIG	"/etc/corral.conf"
+
+enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
+
+struct options {
+	const char	*config;
+	bool		 check;
+	int		 verbosity;	/* -1 quiet, 0 as configured, 1 debug */
+	char *const	*command;	/* NULL-terminated, or NULL */
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: corral [-c FILE] [-t] [-v|-q] [--] [COMMAND [ARG...]]\n"
+	    "       corral --version | --help\n"
+	    "\n"
+	    "  -c, --config FILE  config file (default $CORRAL_CONFIG, else "
+	    DEFAULT_CONFIG " when no COMMAND is given)\n"
+	    "  -t, --check        check the config and exit; with -v, print "
+	    "the plan\n"
+	    "  -v, --verbose      log level debug\n"
+	    "  -q, --quiet        log level warn\n"
+	    "  COMMAND ARG...     run COMMAND as the critical service 'main'\n"
+	    "\n"
+	    "See corral(8) and corral.conf(5).\n");
+}
+
+static int
+parse_args(int argc, char *argv[], struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "check",	no_argument,	   NULL, 't' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	/* '+': the first non-option word starts COMMAND, as with tini. */
+	while ((ch = getopt_long(argc, argv, "+c:tvq", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 't':
+			o->check = true;
+			break;
+		case 'v':
+			o->verbosity = 1;
+			break;
+		case 'q':
+			o->verbosity = -1;
+			break;
+		case 'V':
+			printf("corral %s\n", CORRAL_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->command = argv + optind;
+	if (o->config == NULL && o->command == NULL) {
+		o->config = getenv("CORRAL_CONFIG");
+		if (o->config == NULL || *o->config == '\0')
+			o->config = DEFAULT_CONFIG;
+	}
+	return 0;
+}
+
+static struct config *
+load(const struct options *o)
+{
+	struct config *c;
+	struct diag d = { 0 };
+
+	c = o->config != NULL ? config_load(o->config, &d) : config_default();
+	if (c != NULL && c->path == NULL &&
+	    (c->path = strdup("(command line)")) == NULL) {
+		config_free(c);
+		c = NULL;
+		diag_add(&d, true, "out of memory");
+	}
+	if (c != NULL && o->command != NULL &&
+	    config_add_main(c, o->command, &d) == -1) {
+		config_free(c);
+		c = NULL;
+	}
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	diag_free(&d);
+	return c;
+}
+
+static int
+check_only(struct config *c, const struct options *o)
+{
+	struct plan p;
+
+	if (plan_build(c, &p) == -1) {
+		fprintf(stderr, "%s: out of memory\n", c->path);
+		return EXIT_CONFIG;
+	}
+	(void)plan_warn(c, &p, stderr);
+	printf("%s: ok (%zu service%s)\n", c->path, c->nservices,
+	    c->nservices == 1 ? "" : "s");
+	if (o->verbosity > 0)
+		plan_print(c, &p, stdout);
+	plan_free(&p);
+	return 0;
+}
+
+/*
+ * Orphans of services are reparented to the nearest subreaper; without one
+ * (corral not PID 1, e.g. under systemd or in a test) they would escape to
+ * PID 1 and never be waited for by the service's stop sequence.
+ */
+static void
+become_subreaper(const struct config *c)
+{
+	if (getpid() == 1 || !c->subreaper)
+		return;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("unable to become a child subreaper; orphans of "
+		    "services will not be reaped by corral");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o;
+	struct config *c;
+	struct ev_loop *loop;
+	int status;
+
+	if (parse_args(argc, argv, &o) == -1)
+		return EXIT_USAGE;
+	c = load(&o);
+	if (c == NULL)
+		return EXIT_CONFIG;
+	if (o.check) {
+		status = check_only(c, &o);
+		config_free(c);
+		return status;
+	}
+	log_init(o.verbosity > 0 ? LOGL_DEBUG : o.verbosity < 0 ? LOGL_WARN :
+	    (enum log_level)c->log_level, c->log_timestamps);
+	{
+		struct plan p;
+
+		if (plan_build(c, &p) == 0) {
+			(void)plan_warn(c, &p, stderr);
+			plan_free(&p);
+		}
+	}
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (loop == NULL) {
+		log_errorx("unable to initialise the event loop");
+		config_free(c);
+		return EXIT_CONFIG;
+	}
+	become_subreaper(c);
+	if (signals_init(loop, c) == -1 || supervisor_init(loop, c) == -1) {
+		config_free(c);
+		return EXIT_CONFIG;
+	}
+	log_debug("started with %zu services (pid %d)", c->nservices,
+	    (int)getpid());
+	supervisor_start();
+	ev_run(loop, 0);
+	supervisor_report();
+	status = supervisor_exit_status();
+	signals_free(loop);
+	supervisor_free();
+	ev_loop_destroy(loop);
+	return status;
+}

@@ -1,0 +1,186 @@
+/*
+ * The service state machine.  No syscalls here: see supervisor.c.
+ *
+ * Each cell of transitions[][] names the next state and the action that
+ * supervisor.c performs on entering it; an empty cell means the event is
+ * ignored in that state (and logged at debug level by the caller).  An
+ * action may yield one follow-up event, which the caller dispatches in a
+ * loop, so nothing here recurses.
+ */
+#include <sys/wait.h>
+
+#include "service.h"
+
+#define T(n, a)	{ SS_##n, SA_##a }
+
+static const struct transition transitions[SS__COUNT][SE__COUNT] = {
+	[SS_IDLE] = {
+		[SE_START]	  = T(STARTING, SPAWN),
+		[SE_STOP]	  = T(STOPPED, NONE),
+	},
+	[SS_STARTING] = {
+		[SE_SPAWNED]	  = T(RUNNING, MARK_UP),
+		[SE_SPAWN_FAILED] = T(CLEANUP, CLEANUP),
+		[SE_EXITED]	  = T(STOPPING, STOP_LEFTOVERS),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		[SE_STOP]	  = T(STOPPING, STOP),
+	},
+	[SS_RUNNING] = {
+		[SE_EXITED]	  = T(STOPPING, STOP_LEFTOVERS),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		[SE_STOP]	  = T(STOPPING, STOP),
+	},
+	[SS_STOPPING] = {
+		[SE_TIMEOUT]	  = T(STOPPING, ESCALATE),
+		[SE_EXITED]	  = T(STOPPING, NONE),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		/* A shutdown may hurry a stop already under way. */
+		[SE_STOP]	  = T(STOPPING, NONE),
+	},
+	[SS_CLEANUP] = {
+		[SE_CLEANED]	  = T(CLEANUP, DECIDE),
+		[SE_RESTART]	  = T(STARTING, SPAWN),
+		[SE_RETRY]	  = T(BACKOFF, ARM_BACKOFF),
+		[SE_GIVE_UP]	  = T(FAILED, GIVE_UP),
+		[SE_FINISH]	  = T(STOPPED, FINISH),
+	},
+	[SS_STOPPED] = {
+		[SE_START]	  = T(STARTING, SPAWN),
+	},
+	[SS_BACKOFF] = {
+		[SE_TIMEOUT]	  = T(STARTING, SPAWN),
+		[SE_STOP]	  = T(STOPPED, CANCEL),
+	},
+	[SS_FAILED] = {
+		[SE_START]	  = T(STARTING, SPAWN),	/* operator retry */
+	},
+};
+
+#define AS_NAME(e, s) [SS_##e] = s,
+static const char *const state_names[SS__COUNT] = {
+	[SS_NONE] = "none", SVC_STATES(AS_NAME)
+};
+#undef AS_NAME
+#define AS_NAME(e) [SE_##e] = #e,
+static const char *const event_names[SE__COUNT] = {
+	[SE_NONE] = "NONE", SVC_EVENTS(AS_NAME)
+};
+#undef AS_NAME
+#define AS_NAME(e) [SA_##e] = #e,
+static const char *const action_names[SA__COUNT] = { SVC_ACTIONS(AS_NAME) };
+#undef AS_NAME
+#define AS_NAME(e, s) [SR_##e] = s,
+static const char *const reason_names[SR__COUNT] = { SVC_REASONS(AS_NAME) };
+#undef AS_NAME
+
+const struct transition *
+service_transition(enum svc_state state, enum svc_event event)
+{
+	static const struct transition none = { SS_NONE, SA_NONE };
+
+	if (state >= SS__COUNT || event >= SE__COUNT)
+		return &none;
+	return &transitions[state][event];
+}
+
+const char *
+service_state_name(enum svc_state state)
+{
+	return state < SS__COUNT ? state_names[state] : "?";
+}
+
+const char *
+service_event_name(enum svc_event event)
+{
+	return event < SE__COUNT ? event_names[event] : "?";
+}
+
+const char *
+service_action_name(enum svc_action action)
+{
+	return action < SA__COUNT ? action_names[action] : "?";
+}
+
+const char *
+service_reason_name(enum svc_reason reason)
+{
+	return reason < SR__COUNT ? reason_names[reason] : "?";
+}
+
+int
+service_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+bool
+service_status_expected(const struct service *s)
+{
+	int sig = s->conf->stop_signal;
+
+	if (WIFEXITED(s->status)) {
+		int code = WEXITSTATUS(s->status);
+
+		if (exit_set_has(&s->conf->success_codes, code))
+			return true;
+		/* What shells and the JVM exit with after signal N. */
+		return s->sent_stop && code == 128 + sig;
+	}
+	return s->sent_stop && WIFSIGNALED(s->status) &&
+	    WTERMSIG(s->status) == sig;
+}
+
+double
+service_backoff(const struct svc_conf *c, unsigned failed)
+{
+	double d = c->restart_delay;
+
+	for (unsigned i = 1; i < failed && d < c->restart_delay_max; i++)
+		d *= 2;
+	return d < c->restart_delay_max ? d : c->restart_delay_max;
+}
+
+enum svc_event
+service_decide(struct service *s, ev_tstamp now)
+{
+	const struct svc_conf *c = s->conf;
+	bool success, restart;
+
+	if (!s->want_up)
+		return SE_FINISH;
+	s->failed_start = s->spawn_failed || now - s->started_at < c->start_seconds;
+	/* On its own, only a success code is success: a signal is a crash. */
+	success = !s->spawn_failed && WIFEXITED(s->status) &&
+	    exit_set_has(&c->success_codes, WEXITSTATUS(s->status));
+	restart = c->restart == RESTART_ALWAYS ||
+	    (c->restart == RESTART_ON_FAILURE && !success);
+	if (!restart) {
+		s->failed_start = false;
+		return SE_FINISH;
+	}
+	if (!s->failed_start) {
+		s->failed_starts = 0;
+		return SE_RESTART;
+	}
+	if (++s->failed_starts >= c->start_retries)
+		return SE_GIVE_UP;
+	return SE_RETRY;
+}
+
+bool
+service_is_live(const struct service *s)
+{
+	return s->state == SS_STARTING || s->state == SS_RUNNING ||
+	    s->state == SS_STOPPING;
+}
+
+bool
+service_is_settled(const struct service *s)
+{
+	return s->state == SS_IDLE || s->state == SS_STOPPED ||
+	    s->state == SS_FAILED;
+}

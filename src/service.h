@@ -1,0 +1,133 @@
+/*
+ * One supervised service: its runtime state and the state machine that
+ * drives it.
+ *
+ * This module decides and never acts: service_transition() looks up what an
+ * event does in a state (the next state and an action), and the pure
+ * helpers below classify exits and compute back-off.  supervisor.c carries
+ * the actions out (fork, kill, timers), so the whole table is testable with
+ * plain function calls.
+ *
+ *   idle --START--> starting --SPAWNED--> running
+ *   starting/running --STOP--> stopping --DOWN--> cleanup
+ *   starting/running --DOWN (on its own)--> cleanup
+ *   cleanup --CLEANED--> (decide) --RESTART--> starting
+ *                                 --RETRY--> backoff --TIMEOUT--> starting
+ *                                 --GIVE_UP--> failed
+ *                                 --FINISH--> stopped
+ */
+#ifndef CORRAL_SERVICE_H
+#define CORRAL_SERVICE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define SVC_STATES(X)							\
+	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
+	X(STOPPING, "stopping") X(CLEANUP, "cleanup")			\
+	X(STOPPED, "stopped") X(BACKOFF, "backoff") X(FAILED, "failed")
+
+#define SVC_EVENTS(X)							\
+	X(START) X(SPAWNED) X(SPAWN_FAILED) X(EXITED) X(DOWN) X(STOP)	\
+	X(TIMEOUT) X(CLEANED) X(RESTART) X(RETRY) X(GIVE_UP) X(FINISH)
+
+#define SVC_ACTIONS(X)							\
+	X(NONE) X(SPAWN) X(MARK_UP) X(STOP) X(STOP_LEFTOVERS)		\
+	X(ESCALATE) X(CLEANUP) X(DECIDE) X(ARM_BACKOFF) X(GIVE_UP)	\
+	X(FINISH) X(CANCEL)
+
+/* Why a service is being stopped; passed to its hook as CORRAL_REASON. */
+#define SVC_REASONS(X)							\
+	X(EXIT, "exit") X(STOP, "stop") X(SHUTDOWN, "shutdown")		\
+	X(RELOAD, "reload") X(HEALTH, "health") X(TIMEOUT, "timeout")
+
+#define AS_SS_ENUM(e, s) SS_##e,
+#define AS_SE_ENUM(e) SE_##e,
+#define AS_SA_ENUM(e) SA_##e,
+#define AS_SR_ENUM(e, s) SR_##e,
+/* SS_NONE and SE_NONE mean "no transition" and "no follow-up event". */
+enum svc_state { SS_NONE, SVC_STATES(AS_SS_ENUM) SS__COUNT };
+enum svc_event { SE_NONE, SVC_EVENTS(AS_SE_ENUM) SE__COUNT };
+enum svc_action { SVC_ACTIONS(AS_SA_ENUM) SA__COUNT };
+enum svc_reason { SVC_REASONS(AS_SR_ENUM) SR__COUNT };
+
+/* Where a stop is in its sequence. */
+enum stop_phase { STOP_DELAY, STOP_WINDOW, STOP_KILLED };
+
+struct transition {
+	enum svc_state	 next;
+	enum svc_action	 action;
+};
+
+struct service {
+	struct svc_conf	*conf;
+	enum svc_state	 state;
+	bool		 want_up;	/* desired state: false once told to stop */
+	enum svc_reason	 reason;	/* of the current or last stop */
+	enum stop_phase	 phase;
+
+	pid_t		 pid;		/* main process; 0 once it exited */
+	pid_t		 pgid;		/* its group; 0 once the group is empty */
+	pid_t		 hook_pid;	/* cleanup hook; 0 when none runs */
+	int		 exec_fd;	/* exec-status pipe while spawning, or -1 */
+
+	int		 status;	/* wait status of the last run */
+	bool		 spawn_failed;	/* the last run never reached exec */
+	int		 spawn_errno;
+	bool		 failed_start;	/* the last run was a failed start */
+	bool		 sent_stop;	/* corral sent stop_signal in this run */
+	bool		 killed;	/* corral had to send kill_signal */
+	bool		 lingering;	/* main exited, its group is not empty */
+
+	unsigned	 failed_starts;	/* consecutive */
+	unsigned	 restarts;
+	ev_tstamp	 started_at;
+	ev_tstamp	 kill_by;	/* shutdown deadline for kill_signal, or 0 */
+
+	int		 hook_status;	/* wait status of the last hook */
+	bool		 hook_ran;
+	bool		 hook_timed_out;
+
+	ev_timer	 timer_w;	/* stop phases and back-off */
+	ev_timer	 hook_timer_w;	/* cleanup_timeout */
+	ev_io		 exec_w;	/* exec-status pipe */
+};
+
+/* The table cell for (state, event); next is SS_NONE where it is ignored. */
+const struct transition *service_transition(enum svc_state state,
+	    enum svc_event event);
+
+const char *service_state_name(enum svc_state state);
+const char *service_event_name(enum svc_event event);
+const char *service_action_name(enum svc_action action);
+const char *service_reason_name(enum svc_reason reason);
+
+/*
+ * After the cleanup hook: restart now, back off, give up or finish.
+ * Updates the failed-start count.  now is the loop time.
+ */
+enum svc_event service_decide(struct service *s, ev_tstamp now);
+
+/* The back-off before the next start after `failed` consecutive failures. */
+double	service_backoff(const struct svc_conf *c, unsigned failed);
+
+/*
+ * Whether the status of the last run is what its ending calls for: a
+ * success code, or (after corral sent stop_signal) death by that signal or
+ * exit code 128 + that signal.
+ */
+bool	service_status_expected(const struct service *s);
+
+/* Exit status as a shell reports it: the code, or 128 + signal. */
+int	service_exit_code(int status);
+
+/* A service has a process alive: starting, running, stopping. */
+bool	service_is_live(const struct service *s);
+
+/* Done for now: it will not run again without being told to. */
+bool	service_is_settled(const struct service *s);
+
+#endif

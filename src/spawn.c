@@ -1,0 +1,178 @@
+/*
+ * Process creation.  Between fork() and exec() the child only makes
+ * async-signal-safe calls: everything that allocates (argv, the
+ * environment, the /dev/null descriptor) is prepared by the parent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+#define AS_TEXT(e, s) [SPAWN_##e] = s,
+static const char *const stage_texts[SPAWN__COUNT] = { SPAWN_STAGES(AS_TEXT) };
+#undef AS_TEXT
+
+const char *
+spawn_stage_text(int stage)
+{
+	if (stage < 0 || stage >= SPAWN__COUNT)
+		return "start";
+	return stage_texts[stage];
+}
+
+/* Never returns. */
+static void
+child_fail(int fd, enum spawn_stage stage, int err)
+{
+	struct spawn_error e = { .stage = stage, .err = err };
+
+	/* Nothing can be done about a failed write: the exit code remains. */
+	(void)!write(fd, &e, sizeof(e));
+	_exit(err == ENOENT && stage == SPAWN_EXEC ? 127 : 126);
+}
+
+/*
+ * Every descriptor above 2 must close on exec, including any that corral
+ * inherited without O_CLOEXEC from whoever started it.
+ */
+static void
+cloexec_from_3(void)
+{
+	struct rlimit rl;
+
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 65536)
+		rl.rlim_cur = 65536;
+	for (int fd = 3; fd < (int)rl.rlim_cur; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* EBADF expected */
+}
+
+static void
+child(const struct spawn_req *req, int errfd, int nullfd)
+{
+	struct sigaction sa;
+	sigset_t empty;
+
+	/* Dispositions first, so nothing corral ignores stays ignored. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL etc. */
+	sigemptyset(&empty);
+	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+	if (setsid() == -1)
+		child_fail(errfd, SPAWN_SETSID, errno);
+	if (dup2(nullfd, STDIN_FILENO) == -1)
+		child_fail(errfd, SPAWN_STDIN, errno);
+	cloexec_from_3();
+	if (req->directory != NULL && chdir(req->directory) == -1)
+		child_fail(errfd, SPAWN_CHDIR, errno);
+	execvpe(req->argv[0], req->argv, req->envp);
+	child_fail(errfd, SPAWN_EXEC, errno);
+}
+
+pid_t
+spawn_start(const struct spawn_req *req, int *status_fd)
+{
+	int p[2], nullfd, saved;
+	pid_t pid;
+
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nullfd == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		saved = errno;
+		(void)close(nullfd);
+		errno = saved;
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)close(p[0]);
+		child(req, p[1], nullfd);
+	}
+	saved = errno;
+	(void)close(nullfd);
+	(void)close(p[1]);
+	if (pid == -1) {
+		(void)close(p[0]);
+		errno = saved;
+		return -1;
+	}
+	*status_fd = p[0];
+	return pid;
+}
+
+int
+spawn_read_status(int fd, struct spawn_error *e)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, e, sizeof(*e));
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && errno == EAGAIN)
+		return -1;
+	if (r == (ssize_t)sizeof(*e))
+		return 0;
+	if (r == -1) {
+		e->stage = -1;
+		e->err = errno;
+		return 0;
+	}
+	return 1;
+}
+
+static bool
+is_supervisor_var(const char *kv)
+{
+	static const char *const names[] = {
+		"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(kv, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
+static bool
+overridden(const char *kv, char *const *extra, size_t nextra)
+{
+	size_t n = strcspn(kv, "=");
+
+	for (size_t i = 0; i < nextra; i++)
+		if (strncmp(kv, extra[i], n) == 0 && extra[i][n] == '=')
+			return true;
+	return false;
+}
+
+char **
+spawn_environment(char *const *extra, size_t nextra)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	for (char **e = environ; *e != NULL; e++)
+		n++;
+	env = malloc((n + nextra + 1) * sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	/* Pointers into environ and extra stay valid while the child starts. */
+	for (char **e = environ; *e != NULL; e++)
+		if (!is_supervisor_var(*e) && !overridden(*e, extra, nextra))
+			env[k++] = *e;
+	for (size_t i = 0; i < nextra; i++)
+		if (!overridden(extra[i], extra + i + 1, nextra - i - 1))
+			env[k++] = extra[i];
+	env[k] = NULL;
+	return env;
+}

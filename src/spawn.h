@@ -1,0 +1,57 @@
+/*
+ * fork + exec of services and hooks.  The child reports a failure before
+ * exec as {stage, errno} through a close-on-exec pipe and exits 127 (not
+ * found) or 126 (anything else), as a shell would; the parent learns of a
+ * successful exec when that pipe reaches end-of-file.
+ */
+#ifndef CORRAL_SPAWN_H
+#define CORRAL_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SPAWN_STAGES(X)							\
+	X(SETSID, "create a session for")				\
+	X(STDIN, "open /dev/null as stdin for")				\
+	X(CHDIR, "change to the directory of")				\
+	X(EXEC, "execute")
+
+#define AS_SPAWN_ENUM(e, s) SPAWN_##e,
+enum spawn_stage { SPAWN_STAGES(AS_SPAWN_ENUM) SPAWN__COUNT };
+
+struct spawn_error {
+	int		 stage;		/* enum spawn_stage */
+	int		 err;		/* errno */
+};
+
+struct spawn_req {
+	char *const	*argv;
+	char *const	*envp;
+	const char	*directory;	/* NULL: corral's */
+};
+
+/*
+ * Starts argv in a new session.  On success returns the pid and stores the
+ * read end of the exec-status pipe (non-blocking, close-on-exec) in
+ * *status_fd.  On failure of pipe() or fork() returns -1 with errno set.
+ */
+pid_t	spawn_start(const struct spawn_req *req, int *status_fd);
+
+/*
+ * Reads the exec-status pipe.  Returns 1 when the exec succeeded (EOF),
+ * 0 when the child reported an error (stored in *e), -1 when nothing can be
+ * read yet (EAGAIN).  Closes nothing.
+ */
+int	spawn_read_status(int fd, struct spawn_error *e);
+
+/* "execute /bin/foo" style text for a failed stage. */
+const char *spawn_stage_text(int stage);
+
+/*
+ * The environment of a child: corral's own, minus the variables that belong
+ * to corral's supervisor (NOTIFY_SOCKET, WATCHDOG_*), with extra (KEY=VALUE,
+ * later ones win) on top.  One allocation: free() the result.
+ */
+char	**spawn_environment(char *const *extra, size_t nextra);
+
+#endif

@@ -1,0 +1,1087 @@
+/*
+ * The supervisor: where service.c's decisions become syscalls.
+ *
+ * Invariants:
+ * - Every child of corral is reaped by one pid-0 ev_child watcher (libev
+ *   reaps them all anyway, and drains every zombie within one loop turn);
+ *   the pid map says whether a pid was a service, a hook or an orphan.
+ * - A service is down when its main process has exited and its process
+ *   group is empty.  Members of the group that outlive the main process are
+ *   descendants of corral (as PID 1 or subreaper), so each of their exits
+ *   reaches the reaper, which re-checks lingering groups with kill(-pgid, 0).
+ * - Cleanup hooks never get a signal but SIGKILL at their timeout.
+ * - After start-up nothing here exits the process: every failure is logged
+ *   and becomes an event (a failed spawn, an unclean shutdown).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pidmap.h"
+#include "plan.h"
+#include "service.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "values.h"
+
+/* Fails to compile if ptr is not a pointer to type's member field. */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
+	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
+
+/* How often a killed group is re-checked when its last exit is not ours. */
+#define KILLED_RECHECK_S	0.25
+
+enum sv_phase { SV_RUNNING, SV_SHUTDOWN, SV_ORPHANS, SV_DONE };
+
+static struct {
+	struct ev_loop	*loop;
+	struct config	*conf;
+	struct plan	 plan;
+	struct service	*svcs;
+	size_t		 n;
+	struct pidmap	 pids;
+	ev_child	 reaper_w;
+
+	enum sv_phase	 phase;
+	bool		 hurried_by_signal;
+	bool		 told_ignored;
+	bool		 hurry;		/* second signal or deadline: no windows */
+	ev_tstamp	 shutdown_at;
+	ev_timer	 deadline_w;
+	ev_timer	 orphan_w;
+	bool		 orphan_kill;	/* orphan window over: SIGKILL new ones */
+
+	bool		 unclean;
+	bool		 have_critical;
+	int		 critical_status;
+	size_t		 nlingering;
+	unsigned long	 adopted;	/* orphans reaped */
+	unsigned long	 orphans_signalled;
+} sv;
+
+static void	dispatch(struct service *, enum svc_event);
+static void	progress(void);
+static void	begin_shutdown(const char *why);
+
+/* --- helpers ---------------------------------------------------------- */
+
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s", signal_name(WTERMSIG(status)),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "ended with wait status 0x%x", status);
+}
+
+/* Signals a service's group, and its main process if it left the group. */
+static int
+signal_service(struct service *s, int sig)
+{
+	int r = -1;
+
+	if (s->pgid != 0) {
+		r = kill(-s->pgid, sig);
+		if (r == -1 && errno != ESRCH)
+			log_warn("%s: unable to send %s to process group %d",
+			    s->conf->name, signal_name(sig), (int)s->pgid);
+	}
+	if (s->pid != 0 && getpgid(s->pid) != s->pgid) {
+		if (kill(s->pid, sig) == 0)
+			r = 0;
+		else if (errno != ESRCH)
+			log_warn("%s: unable to send %s to pid %d",
+			    s->conf->name, signal_name(sig), (int)s->pid);
+	}
+	return r;
+}
+
+static bool
+group_empty(const struct service *s)
+{
+	return s->pgid == 0 || (kill(-s->pgid, 0) == -1 && errno == ESRCH);
+}
+
+static void
+arm(ev_timer *w, double after)
+{
+	ev_timer_stop(sv.loop, w);
+	if (isinf(after))
+		return;
+	ev_timer_set(w, after < 0 ? 0 : after, 0);
+	ev_timer_start(sv.loop, w);
+}
+
+static char **
+service_env(const struct service *s, char *const *more, size_t nmore)
+{
+	const struct svc_conf *c = s->conf;
+	size_t n = c->nenv + nmore + 1;
+	char **extra, **env, *self;
+
+	extra = malloc(n * sizeof(*extra));
+	if (extra == NULL)
+		return NULL;
+	if (asprintf(&self, "CORRAL_SERVICE=%s", c->name) == -1) {
+		free(extra);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nenv; i++)
+		extra[i] = c->env[i];
+	extra[c->nenv] = self;
+	for (size_t i = 0; i < nmore; i++)
+		extra[c->nenv + 1 + i] = more[i];
+	env = spawn_environment(extra, n);
+	/* env points into extra's strings, not into extra itself. */
+	free(extra);
+	if (env == NULL) {
+		free(self);
+		return NULL;
+	}
+	return env;
+}
+
+/* Frees what service_env() allocated. */
+static void
+free_env(char **env, const struct service *s)
+{
+	for (char **e = env; *e != NULL; e++)
+		if (strncmp(*e, "CORRAL_SERVICE=", 15) == 0 &&
+		    strcmp(*e + 15, s->conf->name) == 0) {
+			free(*e);
+			break;
+		}
+	free(env);
+}
+
+/* --- actions ---------------------------------------------------------- */
+
+static void
+exec_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct service *s = container_of(w, struct service, exec_w);
+	struct spawn_error e;
+	int r;
+
+	(void)loop;
+	(void)revents;
+	r = spawn_read_status(s->exec_fd, &e);
+	if (r == -1)
+		return;
+	ev_io_stop(sv.loop, w);
+	(void)close(s->exec_fd);
+	s->exec_fd = -1;
+	if (r == 1) {
+		dispatch(s, SE_SPAWNED);
+		return;
+	}
+	/* The child exits 127 or 126 next; the reaper takes it from there. */
+	s->spawn_failed = true;
+	s->spawn_errno = e.err;
+	errno = e.err;
+	if (e.stage == SPAWN_CHDIR)
+		log_warn("%s: cannot change to directory %s", s->conf->name,
+		    s->conf->directory);
+	else
+		log_warn("%s: cannot %s %s", s->conf->name,
+		    e.stage == SPAWN_EXEC ? "execute" : spawn_stage_text(e.stage),
+		    s->conf->argv[0]);
+}
+
+static enum svc_event
+act_spawn(struct service *s)
+{
+	struct spawn_req req;
+	char **env;
+	pid_t pid;
+	int fd;
+
+	if (s->started_at != 0)
+		s->restarts++;
+	s->started_at = ev_time();
+	s->status = 0;
+	s->spawn_failed = false;
+	s->spawn_errno = 0;
+	s->sent_stop = false;
+	s->killed = false;
+	s->hook_ran = false;
+	s->hook_timed_out = false;
+	s->phase = STOP_WINDOW;
+	env = service_env(s, NULL, 0);
+	if (env == NULL) {
+		errno = ENOMEM;
+		pid = -1;
+	} else {
+		req.argv = s->conf->argv;
+		req.envp = env;
+		req.directory = s->conf->directory;
+		pid = spawn_start(&req, &fd);
+		free_env(env, s);
+	}
+	if (pid == -1) {
+		log_warn("%s: unable to start %s", s->conf->name,
+		    s->conf->argv[0]);
+		s->spawn_failed = true;
+		s->spawn_errno = errno;
+		s->status = W_EXITCODE(126, 0);
+		return SE_SPAWN_FAILED;
+	}
+	if (pidmap_put(&sv.pids, pid, PID_SERVICE, s) == -1)
+		log_errorx("%s: out of memory tracking pid %d; its exit will "
+		    "look like an orphan's", s->conf->name, (int)pid);
+	s->pid = pid;
+	s->pgid = pid;
+	s->exec_fd = fd;
+	ev_io_init(&s->exec_w, exec_cb, fd, EV_READ);
+	ev_io_start(sv.loop, &s->exec_w);
+	log_debug("%s: started %s (pid %d)", s->conf->name, s->conf->command,
+	    (int)pid);
+	return SE_NONE;
+}
+
+static void
+start_dependents(void);
+
+static enum svc_event
+act_mark_up(struct service *s)
+{
+	log_info("%s: running (pid %d)", s->conf->name, (int)s->pid);
+	start_dependents();
+	return SE_NONE;
+}
+
+static void
+send_kill(struct service *s, const char *why)
+{
+	int sig = s->conf->kill_signal;
+
+	s->phase = STOP_KILLED;
+	if (signal_service(s, sig) == 0) {
+		s->killed = true;
+		log_warnx("%s: %s; sending %s", s->conf->name, why,
+		    signal_name(sig));
+	}
+	arm(&s->timer_w, KILLED_RECHECK_S);
+}
+
+static void
+send_stop(struct service *s, double window)
+{
+	if (window <= 0 || sv.hurry) {
+		send_kill(s, "no time left in its stop window");
+		return;
+	}
+	if (s->pid != 0)
+		s->sent_stop = true;
+	s->phase = STOP_WINDOW;
+	(void)signal_service(s, s->conf->stop_signal);
+	arm(&s->timer_w, window);
+}
+
+/* The delay and window this stop gets: the deadline may cut them. */
+static void
+stop_budget(const struct service *s, double *delay, double *window)
+{
+	*delay = s->conf->stop_delay;
+	*window = s->conf->stop_timeout;
+	if (sv.hurry)
+		*delay = *window = 0;
+	else if (s->kill_by != 0)
+		plan_fit(s->conf, s->kill_by - ev_now(sv.loop), delay, window);
+}
+
+static enum svc_event
+act_stop(struct service *s)
+{
+	double delay, window;
+	char d[32];
+
+	stop_budget(s, &delay, &window);
+	if (delay > 0) {
+		format_duration(delay, d, sizeof(d));
+		log_info("%s: stopping in %s (stop_delay)", s->conf->name, d);
+		s->phase = STOP_DELAY;
+		arm(&s->timer_w, delay);
+		return SE_NONE;
+	}
+	format_duration(window, d, sizeof(d));
+	log_info("%s: stopping (%s, %s to exit)", s->conf->name,
+	    signal_name(s->conf->stop_signal), d);
+	send_stop(s, window);
+	return SE_NONE;
+}
+
+static enum svc_event
+act_stop_leftovers(struct service *s)
+{
+	double delay, window;
+
+	stop_budget(s, &delay, &window);
+	log_info("%s: main process ended but its process group lives on; "
+	    "sending %s", s->conf->name, signal_name(s->conf->stop_signal));
+	send_stop(s, window);
+	return SE_NONE;
+}
+
+static enum svc_event
+act_escalate(struct service *s)
+{
+	double window;
+	char d[32];
+
+	switch (s->phase) {
+	case STOP_DELAY:
+		window = s->conf->stop_timeout;
+		if (s->kill_by != 0)
+			window = fmin(window, s->kill_by - ev_now(sv.loop));
+		format_duration(window, d, sizeof(d));
+		log_info("%s: stopping (%s, %s to exit)", s->conf->name,
+		    signal_name(s->conf->stop_signal), d);
+		send_stop(s, window);
+		break;
+	case STOP_WINDOW:
+		send_kill(s, "still running at the end of its stop window");
+		break;
+	case STOP_KILLED:
+		if (s->pid == 0 && group_empty(s)) {
+			s->pgid = 0;
+			return SE_DOWN;
+		}
+		(void)signal_service(s, SIGKILL);
+		arm(&s->timer_w, KILLED_RECHECK_S);
+		break;
+	}
+	return SE_NONE;
+}
+
+static void
+hook_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = container_of(w, struct service, hook_timer_w);
+	char d[32];
+
+	(void)loop;
+	(void)revents;
+	if (s->hook_pid == 0)
+		return;
+	format_duration(s->conf->cleanup_timeout, d, sizeof(d));
+	log_warnx("%s: cleanup hook still running after cleanup_timeout %s; "
+	    "killing it", s->conf->name, d);
+	s->hook_timed_out = true;
+	if (kill(-s->hook_pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: unable to kill cleanup hook %d", s->conf->name,
+		    (int)s->hook_pid);
+}
+
+static enum svc_event
+act_cleanup(struct service *s)
+{
+	char reason[32], result[32], *more[2], **env;
+	struct spawn_req req;
+	char d[32];
+	pid_t pid;
+	int fd;
+
+	ev_timer_stop(sv.loop, &s->timer_w);
+	if (s->lingering) {
+		s->lingering = false;
+		sv.nlingering--;
+	}
+	s->pgid = 0;
+	if (s->conf->cleanup_argv == NULL)
+		return SE_CLEANED;
+	snprintf(reason, sizeof(reason), "CORRAL_REASON=%s",
+	    service_reason_name(s->reason));
+	if (WIFSIGNALED(s->status))
+		snprintf(result, sizeof(result), "CORRAL_EXIT_SIGNAL=%s",
+		    signal_name(WTERMSIG(s->status)));
+	else
+		snprintf(result, sizeof(result), "CORRAL_EXIT_CODE=%d",
+		    service_exit_code(s->status));
+	more[0] = reason;
+	more[1] = result;
+	s->hook_ran = true;
+	env = service_env(s, more, 2);
+	if (env == NULL) {
+		errno = ENOMEM;
+		pid = -1;
+	} else {
+		req.argv = s->conf->cleanup_argv;
+		req.envp = env;
+		req.directory = s->conf->directory;
+		pid = spawn_start(&req, &fd);
+		free_env(env, s);
+	}
+	if (pid == -1) {
+		log_warn("%s: unable to start cleanup hook %s", s->conf->name,
+		    s->conf->cleanup_argv[0]);
+		s->hook_status = W_EXITCODE(126, 0);
+		sv.unclean = true;
+		return SE_CLEANED;
+	}
+	/*
+	 * The exec status is read when the hook ends: by then the pipe holds
+	 * the error record or is closed, so the read cannot block.
+	 */
+	s->exec_fd = fd;
+	if (pidmap_put(&sv.pids, pid, PID_HOOK, s) == -1)
+		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
+		    (int)pid);
+	s->hook_pid = pid;
+	format_duration(s->conf->cleanup_timeout, d, sizeof(d));
+	log_info("%s: running cleanup hook (pid %d, reason %s, at most %s)",
+	    s->conf->name, (int)pid, service_reason_name(s->reason), d);
+	arm(&s->hook_timer_w, s->conf->cleanup_timeout);
+	return SE_NONE;
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = container_of(w, struct service, timer_w);
+
+	(void)loop;
+	(void)revents;
+	dispatch(s, SE_TIMEOUT);
+}
+
+static enum svc_event
+act_arm_backoff(struct service *s)
+{
+	double delay = service_backoff(s->conf, s->failed_starts);
+	char d[32], at[32];
+	struct timespec ts;
+	struct tm tm;
+	time_t when;
+
+	format_duration(delay, d, sizeof(d));
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		when = ts.tv_sec + (time_t)(delay + ts.tv_nsec / 1e9);
+		if (localtime_r(&when, &tm) == NULL ||
+		    strftime(at, sizeof(at), "%H:%M:%S", &tm) == 0)
+			snprintf(at, sizeof(at), "?");
+	} else
+		snprintf(at, sizeof(at), "?");
+	log_info("%s: failed start %u of %u; next attempt in %s (at %s)",
+	    s->conf->name, s->failed_starts, s->conf->start_retries, d, at);
+	arm(&s->timer_w, delay);
+	return SE_NONE;
+}
+
+static int
+critical_status(const struct service *s)
+{
+	return service_exit_code(s->status);
+}
+
+static enum svc_event
+act_give_up(struct service *s)
+{
+	char st[64];
+
+	describe_status(s->status, st, sizeof(st));
+	log_warnx("%s: giving up after %u failed starts in a row (last %s)",
+	    s->conf->name, s->failed_starts, st);
+	if (s->conf->critical && sv.phase == SV_RUNNING) {
+		sv.have_critical = true;
+		sv.critical_status = critical_status(s);
+		begin_shutdown("a critical service failed");
+	}
+	return SE_NONE;
+}
+
+static enum svc_event
+act_finish(struct service *s)
+{
+	/* want_up still set: it ended on its own and is not restarted. */
+	bool own = s->want_up;
+
+	s->want_up = false;
+	if (own && s->conf->critical && sv.phase == SV_RUNNING) {
+		char msg[96];
+
+		sv.have_critical = true;
+		sv.critical_status = critical_status(s);
+		snprintf(msg, sizeof(msg), "critical service %s ended",
+		    s->conf->name);
+		begin_shutdown(msg);
+	}
+	return SE_NONE;
+}
+
+static enum svc_event
+act_cancel(struct service *s)
+{
+	ev_timer_stop(sv.loop, &s->timer_w);
+	return SE_NONE;
+}
+
+static enum svc_event
+perform(struct service *s, enum svc_action a)
+{
+	switch (a) {
+	case SA_NONE:		return SE_NONE;
+	case SA_SPAWN:		return act_spawn(s);
+	case SA_MARK_UP:	return act_mark_up(s);
+	case SA_STOP:		return act_stop(s);
+	case SA_STOP_LEFTOVERS:	return act_stop_leftovers(s);
+	case SA_ESCALATE:	return act_escalate(s);
+	case SA_CLEANUP:	return act_cleanup(s);
+	case SA_DECIDE:		return service_decide(s, ev_time());
+	case SA_ARM_BACKOFF:	return act_arm_backoff(s);
+	case SA_GIVE_UP:	return act_give_up(s);
+	case SA_FINISH:		return act_finish(s);
+	case SA_CANCEL:		return act_cancel(s);
+	case SA__COUNT:		break;
+	}
+	log_errorx("internal error: action %d; please report", (int)a);
+	return SE_NONE;
+}
+
+static void
+dispatch(struct service *s, enum svc_event ev)
+{
+	bool settled_before = service_is_settled(s);
+
+	while (ev != SE_NONE) {
+		const struct transition *t = service_transition(s->state, ev);
+		enum svc_state from = s->state;
+
+		if (t->next == SS_NONE) {
+			log_debug("%s: %s ignored in %s", s->conf->name,
+			    service_event_name(ev), service_state_name(from));
+			break;
+		}
+		s->state = t->next;
+		log_debug("%s: %s -> %s on %s", s->conf->name,
+		    service_state_name(from), service_state_name(t->next),
+		    service_event_name(ev));
+		ev = perform(s, t->action);
+	}
+	if (sv.phase == SV_SHUTDOWN && !settled_before &&
+	    service_is_settled(s))
+		progress();
+}
+
+/* --- starting --------------------------------------------------------- */
+
+static bool
+deps_up(const struct service *s)
+{
+	for (size_t j = 0; j < s->conf->nafter; j++)
+		if (sv.svcs[s->conf->after_idx[j]].state != SS_RUNNING)
+			return false;
+	return true;
+}
+
+static void
+start_dependents(void)
+{
+	if (sv.phase != SV_RUNNING)
+		return;
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->state == SS_IDLE && s->want_up && deps_up(s))
+			dispatch(s, SE_START);
+	}
+}
+
+void
+supervisor_start(void)
+{
+	for (size_t i = 0; i < sv.n; i++)
+		sv.svcs[i].want_up = sv.svcs[i].conf->autostart;
+	start_dependents();
+}
+
+/* --- reaping ---------------------------------------------------------- */
+
+static void
+hook_ended(struct service *s, int status)
+{
+	char st[64];
+	struct spawn_error e;
+
+	ev_timer_stop(sv.loop, &s->hook_timer_w);
+	s->hook_pid = 0;
+	s->hook_status = status;
+	if (s->exec_fd != -1) {
+		if (spawn_read_status(s->exec_fd, &e) == 0) {
+			errno = e.err;
+			log_warn("%s: cannot execute cleanup hook %s",
+			    s->conf->name, s->conf->cleanup_argv[0]);
+		}
+		(void)close(s->exec_fd);
+		s->exec_fd = -1;
+	}
+	describe_status(status, st, sizeof(st));
+	if (s->hook_timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		sv.unclean = true;
+		log_warnx("%s: cleanup hook %s%s", s->conf->name, st,
+		    s->hook_timed_out ? " (timed out)" : "");
+	} else
+		log_info("%s: cleanup hook done", s->conf->name);
+	dispatch(s, SE_CLEANED);
+}
+
+static void
+service_exited(struct service *s, int status)
+{
+	char st[64];
+
+	if (s->exec_fd != -1) {
+		/* It exited before the loop saw its exec status: read it now. */
+		exec_cb(sv.loop, &s->exec_w, EV_READ);
+		if (s->exec_fd != -1) {
+			ev_io_stop(sv.loop, &s->exec_w);
+			(void)close(s->exec_fd);
+			s->exec_fd = -1;
+		}
+	}
+	s->pid = 0;
+	s->status = status;
+	if (s->state != SS_STOPPING)
+		s->reason = SR_EXIT;
+	describe_status(status, st, sizeof(st));
+	if (s->spawn_failed)
+		;		/* exec_cb said why */
+	else if (service_status_expected(s))
+		log_info("%s: %s", s->conf->name, st);
+	else
+		log_warnx("%s: %s", s->conf->name, st);
+	if (group_empty(s)) {
+		dispatch(s, SE_DOWN);
+		return;
+	}
+	s->lingering = true;
+	sv.nlingering++;
+	dispatch(s, SE_EXITED);
+}
+
+static void orphans_check(void);
+
+static void
+recheck_lingering(void)
+{
+	for (size_t i = 0; i < sv.n && sv.nlingering > 0; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->lingering && group_empty(s))
+			dispatch(s, SE_DOWN);
+	}
+}
+
+static void
+reaper_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	void *owner = NULL;
+	pid_t pid = w->rpid;
+	int status = w->rstatus;
+
+	(void)loop;
+	(void)revents;
+	switch (pidmap_get(&sv.pids, pid, &owner)) {
+	case PID_SERVICE:
+		pidmap_del(&sv.pids, pid);
+		service_exited(owner, status);
+		break;
+	case PID_HOOK:
+		pidmap_del(&sv.pids, pid);
+		hook_ended(owner, status);
+		break;
+	case PID_ORPHAN:
+		pidmap_del(&sv.pids, pid);
+		/* FALLTHROUGH */
+	case PID_NONE:
+		sv.adopted++;
+		log_debug("reaped adopted process %d", (int)pid);
+		break;
+	}
+	if (sv.nlingering > 0)
+		recheck_lingering();
+	if (sv.phase == SV_ORPHANS)
+		orphans_check();
+}
+
+/* --- shutdown --------------------------------------------------------- */
+
+static bool
+may_stop(size_t i)
+{
+	for (size_t b = 0; b < sv.plan.nblockers[i]; b++)
+		if (!service_is_settled(&sv.svcs[sv.plan.blockers[i][b]]))
+			return false;
+	return true;
+}
+
+/*
+ * Reads /proc/self/task/PID/children: corral is single-threaded, so that
+ * is every child it has.  Returns the count, or -1 when /proc is missing.
+ */
+static long
+list_children(pid_t *out, size_t max)
+{
+	char path[64];
+	FILE *fp;
+	long n = 0;
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return -1;
+	while (fscanf(fp, "%d", &pid) == 1) {
+		if ((size_t)n < max)
+			out[n] = pid;
+		n++;
+	}
+	(void)fclose(fp);
+	return n;
+}
+
+static void
+finish(void)
+{
+	sv.phase = SV_DONE;
+	ev_timer_stop(sv.loop, &sv.deadline_w);
+	ev_timer_stop(sv.loop, &sv.orphan_w);
+	ev_break(sv.loop, EVBREAK_ALL);
+}
+
+static void
+orphans_check(void)
+{
+	pid_t pids[512];
+	long n = list_children(pids, sizeof(pids) / sizeof(pids[0]));
+	unsigned long fresh = 0;
+
+	if (n == -1) {
+		log_warn("unable to list adopted processes in /proc");
+		finish();
+		return;
+	}
+	if (n == 0) {
+		finish();
+		return;
+	}
+	for (long i = 0; i < n && (size_t)i < sizeof(pids) / sizeof(pids[0]); i++) {
+		int sig = sv.orphan_kill ? SIGKILL : SIGTERM;
+
+		if (!sv.orphan_kill &&
+		    pidmap_get(&sv.pids, pids[i], NULL) == PID_ORPHAN)
+			continue;	/* already asked */
+		if (kill(pids[i], sig) == -1) {
+			if (errno != ESRCH)
+				log_warn("unable to send %s to adopted process %d",
+				    signal_name(sig), (int)pids[i]);
+			continue;
+		}
+		fresh++;
+		if (!sv.orphan_kill)
+			(void)pidmap_put(&sv.pids, pids[i], PID_ORPHAN, NULL);
+	}
+	if (fresh > 0) {
+		sv.orphans_signalled += sv.orphan_kill ? 0 : fresh;
+		log_info("sending %s to %lu adopted process%s",
+		    sv.orphan_kill ? "KILL" : "TERM", fresh, fresh == 1 ? "" : "es");
+	}
+}
+
+static void
+orphan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)w;
+	sv.orphan_kill = true;
+	orphans_check();
+	/* A process that is not ours to see exiting: look again. */
+	if (sv.phase == SV_ORPHANS)
+		arm(&sv.orphan_w, KILLED_RECHECK_S);
+}
+
+static void
+begin_orphans(void)
+{
+	double longest = sv.conf->stop_timeout;
+
+	if (sv.hurry)
+		longest = 0;
+	else
+		for (size_t i = 0; i < sv.n; i++)
+			if (sv.svcs[i].conf->stop_timeout > longest)
+				longest = sv.svcs[i].conf->stop_timeout;
+	if (sv.conf->shutdown_deadline > 0)
+		longest = fmin(longest, sv.shutdown_at + sv.conf->shutdown_deadline -
+		    ev_now(sv.loop));
+	sv.phase = SV_ORPHANS;
+	arm(&sv.orphan_w, longest);
+	orphans_check();
+}
+
+static void
+progress(void)
+{
+	bool all = true;
+
+	for (size_t k = 0; k < sv.n; k++) {
+		size_t i = sv.plan.stop_order[k];
+		struct service *s = &sv.svcs[i];
+
+		if ((s->state == SS_STARTING || s->state == SS_RUNNING) &&
+		    may_stop(i))
+			dispatch(s, SE_STOP);
+		if (sv.phase != SV_SHUTDOWN)
+			return;		/* the dispatch above finished it */
+		if (!service_is_settled(s))
+			all = false;
+	}
+	if (all)
+		begin_orphans();
+}
+
+static void
+deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)w;
+	log_warnx("shutdown_deadline reached; killing everything left");
+	sv.hurry = true;
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (service_is_live(s)) {
+			s->phase = STOP_KILLED;
+			if (signal_service(s, SIGKILL) == 0)
+				s->killed = true;
+			arm(&s->timer_w, KILLED_RECHECK_S);
+		}
+		if (s->hook_pid != 0) {
+			s->hook_timed_out = true;
+			if (kill(-s->hook_pid, SIGKILL) == -1 && errno != ESRCH)
+				log_warn("%s: unable to kill cleanup hook",
+				    s->conf->name);
+		}
+	}
+	sv.unclean = true;
+	if (sv.phase == SV_ORPHANS) {
+		sv.orphan_kill = true;
+		orphans_check();
+	}
+}
+
+static void
+begin_shutdown(const char *why)
+{
+	sv.phase = SV_SHUTDOWN;
+	sv.shutdown_at = ev_now(sv.loop);
+	log_info("shutting down (%s)", why);
+	if (sv.conf->shutdown_deadline > 0)
+		arm(&sv.deadline_w, sv.conf->shutdown_deadline);
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->state == SS_FAILED || s->state == SS_BACKOFF) {
+			log_warnx("%s: was %s when the shutdown began",
+			    s->conf->name, service_state_name(s->state));
+			sv.unclean = true;
+		}
+		s->want_up = false;
+		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
+			s->reason = SR_SHUTDOWN;
+		if (!isinf(sv.plan.latest_kill[i]))
+			s->kill_by = sv.shutdown_at + sv.plan.latest_kill[i];
+	}
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->state == SS_IDLE || s->state == SS_BACKOFF)
+			dispatch(s, SE_STOP);
+	}
+	progress();
+}
+
+/* A second signal: every graceful window ends now (SPEC §5 step 4). */
+static void
+hurry_up(void)
+{
+	sv.hurry = true;
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->state == SS_STOPPING && s->phase != STOP_KILLED)
+			send_kill(s, "second shutdown signal");
+	}
+	if (sv.phase == SV_ORPHANS) {
+		sv.orphan_kill = true;
+		orphans_check();
+	}
+}
+
+void
+supervisor_shutdown_signal(int sig)
+{
+	char why[32];
+	double most = 0;
+
+	if (sv.phase == SV_RUNNING) {
+		snprintf(why, sizeof(why), "SIG%s", signal_name(sig));
+		begin_shutdown(why);
+		return;
+	}
+	if (!sv.hurried_by_signal) {
+		sv.hurried_by_signal = true;
+		log_warnx("SIG%s during the shutdown: ending graceful windows "
+		    "now; cleanup hooks still run to completion",
+		    signal_name(sig));
+		hurry_up();
+		return;
+	}
+	if (sv.told_ignored)
+		return;
+	sv.told_ignored = true;
+	for (size_t i = 0; i < sv.n; i++)
+		if (sv.svcs[i].hook_pid != 0 &&
+		    sv.svcs[i].conf->cleanup_timeout > most)
+			most = sv.svcs[i].conf->cleanup_timeout;
+	format_duration(most, why, sizeof(why));
+	log_warnx("SIG%s: already shutting down; waiting for cleanup hooks "
+	    "(at most %s); further signals change nothing", signal_name(sig),
+	    why);
+}
+
+void
+supervisor_forward(int sig)
+{
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (service_is_live(s))
+			(void)signal_service(s, sig);
+	}
+}
+
+/* --- set-up, report, exit --------------------------------------------- */
+
+int
+supervisor_init(struct ev_loop *loop, struct config *conf)
+{
+	memset(&sv, 0, sizeof(sv));
+	sv.loop = loop;
+	sv.conf = conf;
+	sv.n = conf->nservices;
+	if (plan_build(conf, &sv.plan) == -1)
+		goto oom;
+	sv.svcs = calloc(sv.n + 1, sizeof(*sv.svcs));
+	if (sv.svcs == NULL)
+		goto oom;
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		s->conf = conf->services[i];
+		s->state = SS_IDLE;
+		s->exec_fd = -1;
+		ev_init(&s->timer_w, timer_cb);
+		ev_init(&s->hook_timer_w, hook_timer_cb);
+	}
+	ev_init(&sv.deadline_w, deadline_cb);
+	ev_init(&sv.orphan_w, orphan_timer_cb);
+	ev_child_init(&sv.reaper_w, reaper_cb, 0, 0);
+	ev_child_start(loop, &sv.reaper_w);
+	return 0;
+oom:
+	log_errorx("out of memory");
+	return -1;
+}
+
+static bool
+ended_badly(const struct service *s)
+{
+	if (s->started_at == 0)
+		return false;		/* never ran */
+	return s->killed || (s->hook_ran && (s->hook_timed_out ||
+	    !WIFEXITED(s->hook_status) || WEXITSTATUS(s->hook_status) != 0)) ||
+	    s->spawn_failed || !service_status_expected(s);
+}
+
+int
+supervisor_exit_status(void)
+{
+	bool unclean = sv.unclean;
+
+	if (sv.have_critical && sv.critical_status != 0)
+		return sv.critical_status;
+	for (size_t i = 0; i < sv.n; i++)
+		unclean |= ended_badly(&sv.svcs[i]);
+	return unclean && sv.conf->strict ? 3 : 0;
+}
+
+void
+supervisor_report(void)
+{
+	for (size_t i = 0; i < sv.n; i++) {
+		const struct service *s = &sv.svcs[i];
+		char how[96], hook[96];
+
+		if (s->started_at == 0)
+			snprintf(how, sizeof(how), "never started");
+		else if (s->spawn_failed)
+			snprintf(how, sizeof(how), "could not be started (%s)",
+			    strerror(s->spawn_errno));
+		else {
+			describe_status(s->status, how, sizeof(how));
+			if (s->killed)
+				strncat(how, " (had to be killed)",
+				    sizeof(how) - strlen(how) - 1);
+			else if (!service_status_expected(s))
+				strncat(how, " (unexpected)",
+				    sizeof(how) - strlen(how) - 1);
+		}
+		if (!s->hook_ran)
+			snprintf(hook, sizeof(hook), "%s",
+			    s->conf->cleanup_argv ? "cleanup not run" : "no cleanup");
+		else if (s->hook_timed_out)
+			snprintf(hook, sizeof(hook), "cleanup timed out");
+		else {
+			char st[64];
+
+			describe_status(s->hook_status, st, sizeof(st));
+			snprintf(hook, sizeof(hook), "cleanup %s", st);
+		}
+		(ended_badly(s) ? log_warnx : log_info)("report: %s: %s, %s, "
+		    "%u restart%s, %s", s->conf->name,
+		    service_state_name(s->state), how, s->restarts,
+		    s->restarts == 1 ? "" : "s", hook);
+	}
+	if (sv.adopted > 0 || sv.orphans_signalled > 0)
+		log_info("report: %lu adopted process%s reaped, %lu signalled "
+		    "at shutdown", sv.adopted, sv.adopted == 1 ? "" : "es",
+		    sv.orphans_signalled);
+	log_info("exiting with status %d", supervisor_exit_status());
+}
+
+void
+supervisor_free(void)
+{
+	for (size_t i = 0; i < sv.n; i++)
+		if (sv.svcs[i].exec_fd != -1)
+			(void)close(sv.svcs[i].exec_fd);
+	free(sv.svcs);
+	plan_free(&sv.plan);
+	pidmap_free(&sv.pids);
+	config_free(sv.conf);
+	memset(&sv, 0, sizeof(sv));
+}
