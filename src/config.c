@@ -131,6 +131,7 @@ struct loader {
 	bool		 indented;	/* current line starts with a blank */
 	bool		 comment_cut;
 	bool		 have_key;	/* a key was set in this section */
+	char		 line[CONFIG_LINE_MAX + 1];
 
 	struct section	**sects;	/* each allocated alone: entries point at them */
 	size_t		 nsects;
@@ -521,15 +522,27 @@ classify_line(struct loader *ld, char *line, size_t n)
 	if (*p == '\0' || *p == ';' || *p == '#')
 		return line;
 	ld->comment_cut = find_inline_comment(p) != NULL;
-	if (ld->indented && ld->have_key)
-		return line;			/* continuation */
-	if (*p == '[') {
-		char *nl = strchr(p, '\n');
+	if (ld->indented && ld->have_key) {
+		/* Debian's inih strips inline comments on key lines only. */
+		const char *comment = find_inline_comment(p);
 
-		if (nl != NULL)
-			*nl = '\0';
-		begin_section(ld, p);
-		return "\n";
+		if (comment != NULL) {
+			char *cut = p + (comment - p);
+
+			cut[0] = '\n';
+			cut[1] = '\0';
+		}
+		return line;
+	}
+	if (*p == '[') {
+		char header[CONFIG_LINE_MAX];
+		size_t len = strcspn(p, "\n");
+
+		memcpy(header, p, len);
+		header[len] = '\0';
+		begin_section(ld, header);
+		/* inih sees it too: it must forget the previous key. */
+		return line;
 	}
 	{
 		const char *comment = find_inline_comment(p);
@@ -552,7 +565,7 @@ static char *
 read_line(char *str, int num, void *arg)
 {
 	struct loader *ld = arg;
-	static char line[CONFIG_LINE_MAX + 8];
+	char *line = ld->line;
 	const char *start, *nl, *out;
 	size_t n;
 
@@ -737,26 +750,44 @@ apply_env(struct loader *ld, const struct entry *e, struct svc_conf *s)
 	free(words);
 }
 
+/* Resolved here: every section is known once the whole file is read. */
 static void
 apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
 {
 	char **words, **after;
+	unsigned *idx;
 	size_t n;
 
 	if (set_words(ld, e, &words, &n, "list of service names") == -1)
 		return;
 	after = xreallocarray(ld, s->after, s->nafter + n + 1, sizeof(*after));
-	if (after == NULL) {
+	if (after != NULL)
+		s->after = after;
+	idx = xreallocarray(ld, s->after_idx, s->nafter + n + 1, sizeof(*idx));
+	if (idx != NULL)
+		s->after_idx = idx;
+	if (after == NULL || idx == NULL) {
 		free(words);
 		return;
 	}
-	s->after = after;
 	for (size_t i = 0; i < n; i++) {
+		struct svc_conf *dep = config_find(ld->c, words[i]);
+
+		if (dep == NULL) {
+			err_at(ld, e->line, "[service:%s] after: no service "
+			    "named '%s'", s->name, words[i]);
+			continue;
+		}
+		if (dep == s) {
+			err_at(ld, e->line, "[service:%s] after: a service "
+			    "cannot wait for itself", s->name);
+			continue;
+		}
 		if ((s->after[s->nafter] = strdup(words[i])) == NULL) {
 			ld->oom = true;
 			break;
 		}
-		s->nafter++;
+		s->after_idx[s->nafter++] = dep->index;
 	}
 	s->after[s->nafter] = NULL;
 	free(words);
@@ -961,8 +992,6 @@ check_cycles(struct loader *ld)
 				continue;
 			}
 			to = s->after_idx[next[depth]++];
-			if (to == UINT32_MAX || to == stack[depth])
-				continue;	/* reported already */
 			if (mark[to] == 1) {
 				char msg[400];
 				size_t at = 0, n = 0;
@@ -1015,31 +1044,9 @@ resolve(struct loader *ld)
 			err_at(ld, s->line, "[service:%s]: restart_delay_max "
 			    "(%gs) is shorter than restart_delay (%gs)",
 			    s->name, s->restart_delay_max, s->restart_delay);
-		s->after_idx = calloc(s->nafter + 1, sizeof(*s->after_idx));
-		if (s->after_idx == NULL) {
+		if (s->after_idx == NULL &&
+		    (s->after_idx = calloc(1, sizeof(*s->after_idx))) == NULL)
 			ld->oom = true;
-			continue;
-		}
-		for (size_t j = 0; j < s->nafter; j++) {
-			struct svc_conf *dep = config_find(c, s->after[j]);
-			int line = s->line;
-
-			/* Point at the 'after' line, not the header. */
-			for (size_t k = 0; k < ld->nentries; k++)
-				if (ld->entries[k].sect->svc == s &&
-				    ld->entries[k].key != NULL &&
-				    strcmp(ld->entries[k].key->name, "after") == 0)
-					line = ld->entries[k].line;
-			s->after_idx[j] = UINT32_MAX;
-			if (dep == NULL)
-				err_at(ld, line, "[service:%s] after: no service "
-				    "named '%s'", s->name, s->after[j]);
-			else if (dep == s)
-				err_at(ld, line, "[service:%s] after: a service "
-				    "cannot wait for itself", s->name);
-			else
-				s->after_idx[j] = dep->index;
-		}
 	}
 	check_cycles(ld);
 	if (c->shutdown_deadline != 0 && isinf(c->shutdown_deadline))

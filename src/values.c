@@ -33,14 +33,19 @@ static const char *const sig_names[32] = {
 const char *
 signal_name(int sig)
 {
-	static char rt[16];
+	static char rt[24];
 
 	if (sig <= 0 || sig > SIG_MAX)
 		return NULL;
 	if (sig < 32 && sig_names[sig] != NULL)
 		return sig_names[sig];
-	/* Real-time signals have no fixed names; glibc reserves 32 and 33. */
-	snprintf(rt, sizeof(rt), "%d", sig);
+	/* glibc reserves the first real-time signals for itself. */
+	if (sig < SIGRTMIN)
+		snprintf(rt, sizeof(rt), "%d", sig);
+	else if (sig == SIGRTMIN)
+		snprintf(rt, sizeof(rt), "RTMIN");
+	else
+		snprintf(rt, sizeof(rt), "RTMIN+%d", sig - SIGRTMIN);
 	return rt;
 }
 
@@ -95,11 +100,14 @@ parse_duration(const char *s, bool allow_infinity, double *out,
 		*out = INFINITY;
 		return 0;
 	}
-	if (!isdigit((unsigned char)*s) && *s != '.')
+	/* Only digits and one point: strtod would also take hex, exponents, nan. */
+	if (strspn(s, "0123456789.") == 0 || strchr(s, '.') != strrchr(s, '.'))
+		goto bad;
+	if (strcspn(s, "eEpPxX") < strspn(s, "0123456789."))
 		goto bad;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v))
+	if (errno != 0 || end != s + strspn(s, "0123456789.") || !isfinite(v))
 		goto bad;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
@@ -324,5 +332,5 @@ format_duration(double s, char *buf, size_t len)
 	else if (s != 0 && s < 1)
 		snprintf(buf, len, "%.0fms", s * 1000);
 	else
-		snprintf(buf, len, "%gs", s);
+		snprintf(buf, len, "%.10gs", s);
 }
