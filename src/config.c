@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <math.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +50,11 @@ enum key_type {
 	KT_EXIT_CODES,		/* struct exit_set */
 	KT_SIGSET,		/* uint64_t */
 	KT_LOG_LEVEL,		/* int */
+	KT_USER,		/* char * as written; uid, gid, passwd fields */
+	KT_GROUP,		/* char * as written; gid */
+	KT_UMASK,		/* int */
+	KT_LIMIT,		/* struct limit */
+	KT_OUTPUT,		/* enum output_mode, output_path */
 };
 
 struct key {
@@ -79,6 +86,14 @@ static const struct key keys[] = {
 
 	S2(command, command, KT_COMMAND, argv, false),
 	S(directory, KT_PATH),
+	S(user, KT_USER),
+	S(group, KT_GROUP),
+	S(umask, KT_UMASK),
+	SF(limit_nofile, limits[LIMIT_nofile], KT_LIMIT),
+	SF(limit_nproc, limits[LIMIT_nproc], KT_LIMIT),
+	SF(limit_core, limits[LIMIT_core], KT_LIMIT),
+	SF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT),
+	SF(output, output, KT_OUTPUT),
 	S2(environment, env, KT_ENV, nenv, true),
 	S(autostart, KT_BOOL),
 	S(critical, KT_BOOL),
@@ -231,6 +246,9 @@ svc_new(const char *name, int line, unsigned index)
 	s->kill_signal = SIGKILL;
 	s->stop_timeout = NAN;			/* NAN: inherit [corral]'s */
 	s->cleanup_timeout = NAN;
+	s->umask = -1;
+	s->uid = (uid_t)-1;
+	s->gid = (gid_t)-1;
 	return s;
 }
 
@@ -242,6 +260,11 @@ svc_free(struct svc_conf *s)
 	free(s->command);
 	free(s->argv);
 	free(s->directory);
+	free(s->user);
+	free(s->home);
+	free(s->user_name);
+	free(s->group);
+	free(s->output_path);
 	for (size_t i = 0; i < s->nenv; i++)
 		free(s->env[i]);
 	free(s->env);
@@ -694,7 +717,7 @@ set_words(struct loader *ld, const struct entry *e, char ***argvp,
 			err_at(ld, e->line, "%s: %s", loc, err);
 		return -1;
 	}
-	if (*argcp == 0) {
+	if (*argcp == 0 || (**argvp)[0] == '\0') {
 		err_at(ld, e->line, "%s: empty %s", loc, what);
 		free(*argvp);
 		*argvp = NULL;
@@ -829,6 +852,146 @@ apply_sigset(struct loader *ld, const struct entry *e, uint64_t *set)
 	*set = v;
 }
 
+/*
+ * Users and groups are looked up when the file is read, so `corral -t`
+ * catches a typo before deployment; a numeric id needs no entry (as in
+ * containers whose /etc/passwd does not know the uid).
+ */
+static int
+apply_user(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct passwd *pw;
+	unsigned long id;
+	char ignored[VALUE_ERR_MAX];
+	bool numeric = parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0;
+
+	errno = 0;
+	pw = numeric ? getpwuid((uid_t)id) : getpwnam(v);
+	if (pw == NULL && !numeric) {
+		snprintf(err, VALUE_ERR_MAX, "no user '%s'%s%s (give a name "
+		    "from /etc/passwd or a numeric uid)", v,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		return -1;
+	}
+	if ((s->user = strdup(v)) == NULL)
+		goto oom;
+	if (pw == NULL) {
+		s->uid = (uid_t)id;
+		if (s->group == NULL)
+			s->gid = (gid_t)id;
+		return 0;
+	}
+	s->uid = pw->pw_uid;
+	if (s->group == NULL)
+		s->gid = pw->pw_gid;
+	s->has_passwd = true;
+	if ((s->home = strdup(pw->pw_dir)) == NULL ||
+	    (s->user_name = strdup(pw->pw_name)) == NULL)
+		goto oom;
+	return 0;
+oom:
+	snprintf(err, VALUE_ERR_MAX, "out of memory");
+	return -1;
+}
+
+static int
+apply_group(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct group *gr;
+	unsigned long id;
+	char ignored[VALUE_ERR_MAX];
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0) {
+		s->gid = (gid_t)id;
+	} else {
+		errno = 0;
+		if ((gr = getgrnam(v)) == NULL) {
+			snprintf(err, VALUE_ERR_MAX, "no group '%s' (give a "
+			    "name from /etc/group or a numeric gid)", v);
+			return -1;
+		}
+		s->gid = gr->gr_gid;
+	}
+	if ((s->group = strdup(v)) == NULL) {
+		snprintf(err, VALUE_ERR_MAX, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_rlim(const char *v, rlim_t *out, char err[VALUE_ERR_MAX])
+{
+	unsigned long long n;
+	char *end;
+
+	if (strcasecmp(v, "infinity") == 0 || strcasecmp(v, "unlimited") == 0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || errno != 0 || *end != '\0' ||
+	    n >= (unsigned long long)RLIM_INFINITY) {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a limit (a number, "
+		    "SOFT:HARD, or infinity)", v);
+		return -1;
+	}
+	*out = (rlim_t)n;
+	return 0;
+}
+
+static int
+apply_limit(struct limit *l, const char *v, char err[VALUE_ERR_MAX])
+{
+	char soft[64];
+	const char *colon = strchr(v, ':');
+
+	if (colon == NULL) {
+		if (parse_rlim(v, &l->soft, err) == -1)
+			return -1;
+		l->hard = l->soft;
+	} else {
+		snprintf(soft, sizeof(soft), "%.*s", (int)(colon - v), v);
+		if (parse_rlim(soft, &l->soft, err) == -1 ||
+		    parse_rlim(colon + 1, &l->hard, err) == -1)
+			return -1;
+		if (l->soft > l->hard) {
+			snprintf(err, VALUE_ERR_MAX, "'%s': the soft limit is "
+			    "above the hard one", v);
+			return -1;
+		}
+	}
+	l->set = true;
+	return 0;
+}
+
+static int
+apply_output(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	static const char *const modes[] = {
+		[OUTPUT_INHERIT] = "inherit", [OUTPUT_PREFIX] = "prefix",
+		[OUTPUT_NULL] = "null",
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (modes[i] != NULL && strcasecmp(v, modes[i]) == 0) {
+			s->output = i;
+			return 0;
+		}
+	if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
+		s->output = OUTPUT_FILE;
+		if ((s->output_path = strdup(v + 5)) == NULL) {
+			snprintf(err, VALUE_ERR_MAX, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, VALUE_ERR_MAX, "'%s' is not an output (inherit, prefix, "
+	    "null, or file:/ABSOLUTE/PATH)", v);
+	return -1;
+}
+
 static void
 apply_entry(struct loader *ld, const struct entry *e)
 {
@@ -917,6 +1080,34 @@ apply_entry(struct loader *ld, const struct entry *e)
 	case KT_SIGSET:
 		apply_sigset(ld, e, (uint64_t *)(void *)(base + k->off));
 		return;
+	case KT_USER:
+		r = apply_user(e->sect->svc, e->value, err);
+		break;
+	case KT_GROUP:
+		r = apply_group(e->sect->svc, e->value, err);
+		break;
+	case KT_UMASK: {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(e->value, &end, 8);
+		if (*e->value < '0' || *e->value > '7' || errno != 0 ||
+		    *end != '\0' || v > 0777) {
+			snprintf(err, sizeof(err), "'%s' is not a umask (octal, "
+			    "0 to 0777, e.g. 027)", e->value);
+			r = -1;
+		} else
+			*(int *)(void *)(base + k->off) = (int)v;
+		break;
+	}
+	case KT_LIMIT:
+		r = apply_limit((struct limit *)(void *)(base + k->off),
+		    e->value, err);
+		break;
+	case KT_OUTPUT:
+		r = apply_output(e->sect->svc, e->value, err);
+		break;
 	case KT_LOG_LEVEL: {
 		int level = log_level_from_name(e->value);
 
@@ -1023,6 +1214,17 @@ out:
 	free(next);
 }
 
+/* Whether the file set key in s, even to a value that was refused. */
+static bool
+has_entry(const struct loader *ld, const struct svc_conf *s, const char *key)
+{
+	for (size_t i = 0; i < ld->nentries; i++)
+		if (ld->entries[i].sect->svc == s && ld->entries[i].key != NULL &&
+		    strcmp(ld->entries[i].key->name, key) == 0)
+			return true;
+	return false;
+}
+
 static void
 resolve(struct loader *ld)
 {
@@ -1035,11 +1237,9 @@ resolve(struct loader *ld)
 			s->stop_timeout = c->stop_timeout;
 		if (isnan(s->cleanup_timeout))
 			s->cleanup_timeout = c->cleanup_timeout;
-		if (s->argv == NULL && !ld->d->nerrors)
+		if (s->argv == NULL && !has_entry(ld, s, "command"))
 			err_at(ld, s->line, "[service:%s]: no command (add "
 			    "'command = PROGRAM ARGS...')", s->name);
-		else if (s->argv == NULL)
-			err_at(ld, s->line, "[service:%s]: no command", s->name);
 		if (s->restart_delay_max < s->restart_delay)
 			err_at(ld, s->line, "[service:%s]: restart_delay_max "
 			    "(%gs) is shorter than restart_delay (%gs)",

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 #include "values.h"
 
@@ -21,6 +23,20 @@
 #define CONFIG_FILE_MAX		(4 << 20)
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum output_mode { OUTPUT_INHERIT, OUTPUT_PREFIX, OUTPUT_NULL, OUTPUT_FILE };
+
+/* The resource limits a service may set, in the order of their keys. */
+#define SVC_LIMITS(X)							\
+	X(nofile, RLIMIT_NOFILE) X(nproc, RLIMIT_NPROC)			\
+	X(core, RLIMIT_CORE) X(memlock, RLIMIT_MEMLOCK)
+#define AS_LIMIT_ENUM(name, res) LIMIT_##name,
+enum svc_limit { SVC_LIMITS(AS_LIMIT_ENUM) LIMIT__COUNT };
+
+struct limit {
+	bool		 set;
+	rlim_t		 soft;
+	rlim_t		 hard;
+};
 enum shutdown_order { ORDER_PARALLEL, ORDER_SEQUENTIAL };
 
 struct svc_conf {
@@ -31,6 +47,17 @@ struct svc_conf {
 	char		*command;		/* as written */
 	char		**argv;
 	char		*directory;		/* NULL: corral's cwd */
+	char		*user;			/* as written; NULL: corral's */
+	uid_t		 uid;
+	gid_t		 gid;			/* user's primary group, or group */
+	bool		 has_passwd;		/* user has an entry: HOME etc. */
+	char		*home;
+	char		*user_name;
+	char		*group;			/* as written; NULL: user's */
+	int		 umask;			/* -1: corral's */
+	struct limit	 limits[LIMIT__COUNT];
+	enum output_mode output;
+	char		*output_path;		/* OUTPUT_FILE */
 	char		**env;			/* KEY=VALUE, NULL-terminated */
 	size_t		 nenv;
 

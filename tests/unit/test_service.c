@@ -1,0 +1,262 @@
+/*
+ * The state machine, driven with plain function calls: the table, the exit
+ * classification and the back-off maths.  No process is started.
+ */
+#include <check.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "service.h"
+#include "suites.h"
+
+static struct svc_conf conf;
+static struct service svc;
+
+static void
+setup(void)
+{
+	memset(&conf, 0, sizeof(conf));
+	strcpy(conf.name, "web");
+	conf.restart = RESTART_ON_FAILURE;
+	conf.success_codes.bits[0] = 1;
+	conf.start_seconds = 1;
+	conf.start_retries = 5;
+	conf.restart_delay = 0.1;
+	conf.restart_delay_max = 0.4;
+	conf.stop_signal = SIGTERM;
+	conf.kill_signal = SIGKILL;
+	memset(&svc, 0, sizeof(svc));
+	svc.conf = &conf;
+	svc.want_up = true;
+	svc.started_at = 100;
+}
+
+START_TEST(every_cell_names_a_real_state)
+{
+	for (int st = SS_IDLE; st < SS__COUNT; st++)
+		for (int ev = SE_NONE; ev < SE__COUNT; ev++) {
+			const struct transition *t = service_transition(st, ev);
+
+			ck_assert_int_ge(t->next, SS_NONE);
+			ck_assert_int_lt(t->next, SS__COUNT);
+			ck_assert_int_lt(t->action, SA__COUNT);
+			if (t->next == SS_NONE)
+				ck_assert_int_eq(t->action, SA_NONE);
+		}
+}
+END_TEST
+
+START_TEST(every_state_is_reachable_from_idle)
+{
+	bool seen[SS__COUNT] = { false };
+	bool grew = true;
+
+	seen[SS_IDLE] = true;
+	while (grew) {
+		grew = false;
+		for (int st = SS_IDLE; st < SS__COUNT; st++) {
+			if (!seen[st])
+				continue;
+			for (int ev = SE_NONE; ev < SE__COUNT; ev++) {
+				enum svc_state n = service_transition(st, ev)->next;
+
+				if (n != SS_NONE && !seen[n]) {
+					seen[n] = true;
+					grew = true;
+				}
+			}
+		}
+	}
+	for (int st = SS_IDLE; st < SS__COUNT; st++)
+		ck_assert_msg(seen[st], "state %s unreachable",
+		    service_state_name(st));
+}
+END_TEST
+
+START_TEST(every_state_can_be_stopped_or_is_settled)
+{
+	/* A shutdown must be able to end in any state (SPEC §5). */
+	for (int st = SS_IDLE; st < SS__COUNT; st++) {
+		const struct transition *t = service_transition(st, SE_STOP);
+
+		svc.state = st;
+		ck_assert_msg(t->next != SS_NONE || service_is_settled(&svc) ||
+		    st == SS_CLEANUP, "STOP ignored in %s", service_state_name(st));
+	}
+}
+END_TEST
+
+START_TEST(out_of_range_is_ignored)
+{
+	ck_assert_int_eq(service_transition(SS__COUNT, SE_START)->next, SS_NONE);
+	ck_assert_int_eq(service_transition(SS_IDLE, SE__COUNT)->next, SS_NONE);
+	ck_assert_str_eq(service_state_name(SS__COUNT), "?");
+}
+END_TEST
+
+START_TEST(names_come_from_one_list)
+{
+	ck_assert_str_eq(service_state_name(SS_BACKOFF), "backoff");
+	ck_assert_str_eq(service_event_name(SE_SPAWN_FAILED), "SPAWN_FAILED");
+	ck_assert_str_eq(service_action_name(SA_ARM_BACKOFF), "ARM_BACKOFF");
+	ck_assert_str_eq(service_reason_name(SR_SHUTDOWN), "shutdown");
+	for (int st = SS_NONE; st < SS__COUNT; st++)
+		ck_assert_ptr_nonnull(service_state_name(st));
+}
+END_TEST
+
+START_TEST(clean_exit_under_on_failure_finishes)
+{
+	svc.status = W_EXITCODE(0, 0);
+	ck_assert_int_eq(service_decide(&svc, 105), SE_FINISH);
+}
+END_TEST
+
+START_TEST(failure_after_a_long_run_restarts_at_once)
+{
+	svc.status = W_EXITCODE(1, 0);
+	svc.failed_starts = 3;
+	ck_assert_int_eq(service_decide(&svc, 105), SE_RESTART);
+	ck_assert_uint_eq(svc.failed_starts, 0);
+}
+END_TEST
+
+START_TEST(short_failure_backs_off_then_gives_up)
+{
+	svc.status = W_EXITCODE(1, 0);
+	for (unsigned i = 1; i < conf.start_retries; i++) {
+		ck_assert_int_eq(service_decide(&svc, 100.2), SE_RETRY);
+		ck_assert_uint_eq(svc.failed_starts, i);
+	}
+	ck_assert_int_eq(service_decide(&svc, 100.2), SE_GIVE_UP);
+}
+END_TEST
+
+START_TEST(listed_exit_code_is_success)
+{
+	conf.success_codes.bits[0] |= UINT64_C(1) << 3;
+	svc.status = W_EXITCODE(3, 0);
+	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+}
+END_TEST
+
+START_TEST(signal_death_is_a_failure)
+{
+	svc.status = SIGKILL;		/* WIFSIGNALED */
+	ck_assert_int_eq(service_decide(&svc, 110), SE_RESTART);
+}
+END_TEST
+
+START_TEST(always_restarts_success)
+{
+	conf.restart = RESTART_ALWAYS;
+	svc.status = W_EXITCODE(0, 0);
+	ck_assert_int_eq(service_decide(&svc, 110), SE_RESTART);
+}
+END_TEST
+
+START_TEST(never_never_restarts)
+{
+	conf.restart = RESTART_NEVER;
+	svc.status = W_EXITCODE(1, 0);
+	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+	ck_assert(!svc.failed_start);
+}
+END_TEST
+
+START_TEST(spawn_failure_is_a_failed_start)
+{
+	svc.spawn_failed = true;
+	svc.status = W_EXITCODE(127, 0);
+	ck_assert_int_eq(service_decide(&svc, 200), SE_RETRY);
+	ck_assert(svc.failed_start);
+}
+END_TEST
+
+START_TEST(stopped_service_finishes)
+{
+	svc.want_up = false;
+	svc.status = SIGKILL;
+	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+}
+END_TEST
+
+START_TEST(zero_retries_give_up_at_once)
+{
+	conf.start_retries = 0;
+	svc.status = W_EXITCODE(1, 0);
+	ck_assert_int_eq(service_decide(&svc, 100.1), SE_GIVE_UP);
+}
+END_TEST
+
+START_TEST(backoff_doubles_and_caps)
+{
+	ck_assert_double_eq_tol(service_backoff(&conf, 1), 0.1, 1e-9);
+	ck_assert_double_eq_tol(service_backoff(&conf, 2), 0.2, 1e-9);
+	ck_assert_double_eq_tol(service_backoff(&conf, 3), 0.4, 1e-9);
+	ck_assert_double_eq_tol(service_backoff(&conf, 4), 0.4, 1e-9);
+	ck_assert_double_eq_tol(service_backoff(&conf, 1000), 0.4, 1e-9);
+	conf.restart_delay = 0;
+	ck_assert_double_eq_tol(service_backoff(&conf, 7), 0, 1e-9);
+}
+END_TEST
+
+START_TEST(expected_status_after_stop)
+{
+	svc.status = SIGTERM;
+	ck_assert(!service_status_expected(&svc));	/* not sent by corral */
+	svc.sent_stop = true;
+	ck_assert(service_status_expected(&svc));
+	svc.status = W_EXITCODE(143, 0);
+	ck_assert(service_status_expected(&svc));
+	svc.status = W_EXITCODE(1, 0);
+	ck_assert(!service_status_expected(&svc));
+	svc.status = SIGKILL;
+	ck_assert(!service_status_expected(&svc));
+	svc.status = W_EXITCODE(0, 0);
+	ck_assert(service_status_expected(&svc));
+}
+END_TEST
+
+START_TEST(exit_code_like_a_shell)
+{
+	ck_assert_int_eq(service_exit_code(W_EXITCODE(7, 0)), 7);
+	ck_assert_int_eq(service_exit_code(SIGSEGV), 139);
+	ck_assert_int_eq(service_exit_code(SIGTERM), 143);
+}
+END_TEST
+
+Suite *
+service_suite(void)
+{
+	Suite *s = suite_create("service");
+	TCase *tc = tcase_create("table");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, every_cell_names_a_real_state);
+	tcase_add_test(tc, every_state_is_reachable_from_idle);
+	tcase_add_test(tc, every_state_can_be_stopped_or_is_settled);
+	tcase_add_test(tc, out_of_range_is_ignored);
+	tcase_add_test(tc, names_come_from_one_list);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("decide");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, clean_exit_under_on_failure_finishes);
+	tcase_add_test(tc, failure_after_a_long_run_restarts_at_once);
+	tcase_add_test(tc, short_failure_backs_off_then_gives_up);
+	tcase_add_test(tc, listed_exit_code_is_success);
+	tcase_add_test(tc, signal_death_is_a_failure);
+	tcase_add_test(tc, always_restarts_success);
+	tcase_add_test(tc, never_never_restarts);
+	tcase_add_test(tc, spawn_failure_is_a_failed_start);
+	tcase_add_test(tc, stopped_service_finishes);
+	tcase_add_test(tc, zero_retries_give_up_at_once);
+	tcase_add_test(tc, backoff_doubles_and_caps);
+	tcase_add_test(tc, expected_status_after_stop);
+	tcase_add_test(tc, exit_code_like_a_shell);
+	suite_add_tcase(s, tc);
+	return s;
+}
