@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "output.h"
 #include "plan.h"
 #include "signals.h"
 #include "supervisor.h"
@@ -192,6 +193,7 @@ main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 	become_subreaper(c);
+	output_init(loop);
 	if (signals_init(loop, c) == -1 || supervisor_init(loop, c) == -1) {
 		config_free(c);
 		return EXIT_CONFIG;
@@ -204,6 +206,7 @@ main(int argc, char *argv[])
 	status = supervisor_exit_status();
 	signals_free(loop);
 	supervisor_free();
+	output_free();
 	ev_loop_destroy(loop);
 	return status;
 }

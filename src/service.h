@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "output.h"
 
 #define SVC_STATES(X)							\
 	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
@@ -90,6 +91,10 @@ struct service {
 	int		 hook_status;	/* wait status of the last hook */
 	bool		 hook_ran;
 	bool		 hook_timed_out;
+
+	/* output = prefix: stdout and stderr of the main process and hook. */
+	struct output_stream out[2];
+	struct output_stream hook_out[2];
 
 	ev_timer	 timer_w;	/* stop phases and back-off */
 	ev_timer	 hook_timer_w;	/* cleanup_timeout */

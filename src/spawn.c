@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -27,15 +29,34 @@ spawn_stage_text(int stage)
 	return stage_texts[stage];
 }
 
+#define AS_KEY(name, res) "limit_" #name,
+static const char *const limit_keys[LIMIT__COUNT] = { SVC_LIMITS(AS_KEY) };
+#undef AS_KEY
+#define AS_RES(name, res) res,
+static const int limit_resources[LIMIT__COUNT] = { SVC_LIMITS(AS_RES) };
+#undef AS_RES
+
+const char *
+spawn_limit_key(int i)
+{
+	return i >= 0 && i < LIMIT__COUNT ? limit_keys[i] : "limit";
+}
+
 /* Never returns. */
 static void
-child_fail(int fd, enum spawn_stage stage, int err)
+child_fail_detail(int fd, enum spawn_stage stage, int err, int detail)
 {
-	struct spawn_error e = { .stage = stage, .err = err };
+	struct spawn_error e = { .stage = stage, .err = err, .detail = detail };
 
 	/* Nothing can be done about a failed write: the exit code remains. */
 	(void)!write(fd, &e, sizeof(e));
 	_exit(err == ENOENT && stage == SPAWN_EXEC ? 127 : 126);
+}
+
+static void
+child_fail(int fd, enum spawn_stage stage, int err)
+{
+	child_fail_detail(fd, stage, err, 0);
 }
 
 /*
@@ -72,7 +93,31 @@ child(const struct spawn_req *req, int errfd, int nullfd)
 		child_fail(errfd, SPAWN_SETSID, errno);
 	if (dup2(nullfd, STDIN_FILENO) == -1)
 		child_fail(errfd, SPAWN_STDIN, errno);
+	if ((req->out_fd != -1 && dup2(req->out_fd, STDOUT_FILENO) == -1) ||
+	    (req->err_fd != -1 && dup2(req->err_fd, STDERR_FILENO) == -1))
+		child_fail(errfd, SPAWN_STDOUT, errno);
 	cloexec_from_3();
+	for (int i = 0; req->limits != NULL && i < LIMIT__COUNT; i++) {
+		struct rlimit rl = {
+			.rlim_cur = req->limits[i].soft,
+			.rlim_max = req->limits[i].hard,
+		};
+
+		if (req->limits[i].set &&
+		    setrlimit(limit_resources[i], &rl) == -1)
+			child_fail_detail(errfd, SPAWN_LIMIT, errno, i);
+	}
+	if (req->umask != -1)
+		(void)umask((mode_t)req->umask);
+	if (req->set_ids) {
+		if (req->ngroups >= 0 &&
+		    setgroups((size_t)req->ngroups, req->groups) == -1)
+			child_fail(errfd, SPAWN_GROUPS, errno);
+		if (setgid(req->gid) == -1)
+			child_fail(errfd, SPAWN_SETGID, errno);
+		if (setuid(req->uid) == -1)
+			child_fail(errfd, SPAWN_SETUID, errno);
+	}
 	if (req->directory != NULL && chdir(req->directory) == -1)
 		child_fail(errfd, SPAWN_CHDIR, errno);
 	execvpe(req->argv[0], req->argv, req->envp);

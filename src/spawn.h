@@ -10,9 +10,16 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "config.h"
+
 #define SPAWN_STAGES(X)							\
 	X(SETSID, "create a session for")				\
 	X(STDIN, "open /dev/null as stdin for")				\
+	X(STDOUT, "set up stdout and stderr for")			\
+	X(LIMIT, "set a resource limit for")				\
+	X(GROUPS, "set the supplementary groups for")			\
+	X(SETGID, "set the group of")					\
+	X(SETUID, "set the user of")					\
 	X(CHDIR, "change to the directory of")				\
 	X(EXEC, "execute")
 
@@ -22,12 +29,28 @@ enum spawn_stage { SPAWN_STAGES(AS_SPAWN_ENUM) SPAWN__COUNT };
 struct spawn_error {
 	int		 stage;		/* enum spawn_stage */
 	int		 err;		/* errno */
+	int		 detail;	/* LIMIT: which limit */
 };
 
+/*
+ * What the child becomes.  Privileges are dropped in the only safe order,
+ * supplementary groups, then gid, then uid, after the resource limits
+ * (raising a hard limit needs root) and before chdir (the directory is
+ * entered with the service's own rights).
+ */
 struct spawn_req {
 	char *const	*argv;
 	char *const	*envp;
 	const char	*directory;	/* NULL: corral's */
+	int		 out_fd;	/* stdout, or -1 to inherit corral's */
+	int		 err_fd;	/* stderr, or -1 to inherit corral's */
+	const struct limit *limits;	/* LIMIT__COUNT entries, or NULL */
+	int		 umask;		/* -1: corral's */
+	bool		 set_ids;
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;	/* with set_ids, when corral is root */
+	int		 ngroups;	/* -1: leave the groups alone */
 };
 
 /*
@@ -44,13 +67,17 @@ pid_t	spawn_start(const struct spawn_req *req, int *status_fd);
  */
 int	spawn_read_status(int fd, struct spawn_error *e);
 
-/* "execute /bin/foo" style text for a failed stage. */
+/* "execute" style text for a failed stage. */
 const char *spawn_stage_text(int stage);
+
+/* The config key of resource limit i ("limit_nofile"). */
+const char *spawn_limit_key(int i);
 
 /*
  * The environment of a child: corral's own, minus the variables that belong
  * to corral's supervisor (NOTIFY_SOCKET, WATCHDOG_*), with extra (KEY=VALUE,
- * later ones win) on top.  One allocation: free() the result.
+ * later ones win) on top.  One allocation: free() the result; the strings
+ * are not copied.
  */
 char	**spawn_environment(char *const *extra, size_t nextra);
 

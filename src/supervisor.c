@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,6 +114,18 @@ group_empty(const struct service *s)
 	return s->pgid == 0 || (kill(-s->pgid, 0) == -1 && errno == ESRCH);
 }
 
+static bool output_done(const struct service *);
+
+/*
+ * Down (SPEC §4): the main process exited, its group is empty and, so that
+ * no line is lost, its output pipes reached end-of-file.
+ */
+static bool
+is_down(const struct service *s)
+{
+	return s->pid == 0 && group_empty(s) && output_done(s);
+}
+
 static void
 arm(ev_timer *w, double after)
 {
@@ -123,46 +136,264 @@ arm(ev_timer *w, double after)
 	ev_timer_start(sv.loop, w);
 }
 
+static char *
+strcat_dup(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + lb + 1);
+
+	if (p != NULL) {
+		memcpy(p, a, la);
+		memcpy(p + la, b, lb + 1);
+	}
+	return p;
+}
+
+/* Strings made for one environment, freed once the child has started. */
+struct env_strings {
+	char		*s[4];
+};
+
+/*
+ * The environment of a service or hook: corral's, then HOME, USER and
+ * LOGNAME of its user, then its `environment`, then CORRAL_SERVICE and
+ * `more`; a later one of the same name wins.
+ */
 static char **
-service_env(const struct service *s, char *const *more, size_t nmore)
+service_env(const struct service *s, char *const *more, size_t nmore,
+    struct env_strings *own)
 {
 	const struct svc_conf *c = s->conf;
-	size_t n = c->nenv + nmore + 1;
-	char **extra, **env, *self;
+	char **extra, **env = NULL;
+	size_t n = 0;
 
-	extra = malloc(n * sizeof(*extra));
+	memset(own, 0, sizeof(*own));
+	extra = malloc((3 + c->nenv + 1 + nmore) * sizeof(*extra));
 	if (extra == NULL)
 		return NULL;
-	if (asprintf(&self, "CORRAL_SERVICE=%s", c->name) == -1) {
-		free(extra);
-		return NULL;
+	if (c->has_passwd) {
+		own->s[0] = strcat_dup("HOME=", c->home);
+		own->s[1] = strcat_dup("USER=", c->user_name);
+		own->s[2] = strcat_dup("LOGNAME=", c->user_name);
+		if (own->s[0] == NULL || own->s[1] == NULL || own->s[2] == NULL)
+			goto out;
+		for (size_t i = 0; i < 3; i++)
+			extra[n++] = own->s[i];
 	}
 	for (size_t i = 0; i < c->nenv; i++)
-		extra[i] = c->env[i];
-	extra[c->nenv] = self;
+		extra[n++] = c->env[i];
+	if ((own->s[3] = strcat_dup("CORRAL_SERVICE=", c->name)) == NULL)
+		goto out;
+	extra[n++] = own->s[3];
 	for (size_t i = 0; i < nmore; i++)
-		extra[c->nenv + 1 + i] = more[i];
+		extra[n++] = more[i];
 	env = spawn_environment(extra, n);
-	/* env points into extra's strings, not into extra itself. */
+out:
 	free(extra);
-	if (env == NULL) {
-		free(self);
-		return NULL;
-	}
 	return env;
 }
 
-/* Frees what service_env() allocated. */
+/* Frees what service_env() made, whether it succeeded or not. */
 static void
-free_env(char **env, const struct service *s)
+free_env(char **env, struct env_strings *own)
 {
-	for (char **e = env; *e != NULL; e++)
-		if (strncmp(*e, "CORRAL_SERVICE=", 15) == 0 &&
-		    strcmp(*e + 15, s->conf->name) == 0) {
-			free(*e);
-			break;
-		}
+	for (size_t i = 0; i < 4; i++)
+		free(own->s[i]);
 	free(env);
+}
+
+/* --- process set-up ---------------------------------------------------- */
+
+/* Descriptors prepared for one spawn, closed in the parent afterwards. */
+struct child_io {
+	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
+	int		 fd;		/* output = null or file */
+	gid_t		*groups;
+};
+
+static void
+io_close_child_ends(struct child_io *io)
+{
+	for (int i = 0; i < 2; i++)
+		if (io->pipes[i][1] != -1) {
+			(void)close(io->pipes[i][1]);
+			io->pipes[i][1] = -1;
+		}
+	if (io->fd != -1) {
+		(void)close(io->fd);
+		io->fd = -1;
+	}
+	free(io->groups);
+	io->groups = NULL;
+}
+
+static void
+io_abort(struct child_io *io)
+{
+	for (int i = 0; i < 2; i++)
+		if (io->pipes[i][0] != -1) {
+			(void)close(io->pipes[i][0]);
+			io->pipes[i][0] = -1;
+		}
+	io_close_child_ends(io);
+}
+
+/*
+ * Fills req with what conf asks for and opens the descriptors the child
+ * needs.  Returns 0, or -1 with errno set and a message logged.
+ */
+static int
+prepare(const struct service *s, bool hook, struct spawn_req *req,
+    struct child_io *io)
+{
+	const struct svc_conf *c = s->conf;
+	const char *what = hook ? "cleanup hook of " : "";
+
+	memset(io, 0, sizeof(*io));
+	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
+	io->fd = -1;
+	req->out_fd = req->err_fd = -1;
+	req->limits = c->limits;
+	req->umask = c->umask;
+	req->set_ids = c->user != NULL || c->group != NULL;
+	req->uid = c->user != NULL ? c->uid : getuid();
+	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
+	req->groups = NULL;
+	req->ngroups = -1;
+	/* Only root may set groups; anyone else keeps theirs. */
+	if (req->set_ids && geteuid() == 0) {
+		int n = 32;
+
+		if (c->has_passwd) {
+			for (;;) {
+				gid_t *g = reallocarray(io->groups, (size_t)n,
+				    sizeof(*g));
+
+				if (g == NULL)
+					goto fail;
+				io->groups = g;
+				if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
+					break;
+			}
+		} else {
+			if ((io->groups = malloc(sizeof(gid_t))) == NULL)
+				goto fail;
+			io->groups[0] = req->gid;
+			n = 1;
+		}
+		req->groups = io->groups;
+		req->ngroups = n;
+	}
+	switch (c->output) {
+	case OUTPUT_INHERIT:
+		break;
+	case OUTPUT_PREFIX:
+		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
+		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
+		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
+		    fcntl(io->pipes[1][0], F_SETFL, O_NONBLOCK) == -1) {
+			log_warn("%s: unable to create output pipes for %s%s",
+			    c->name, what, c->name);
+			goto fail_logged;
+		}
+		req->out_fd = io->pipes[0][1];
+		req->err_fd = io->pipes[1][1];
+		break;
+	case OUTPUT_NULL:
+	case OUTPUT_FILE: {
+		const char *path = c->output == OUTPUT_NULL ? "/dev/null" :
+		    c->output_path;
+
+		io->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    O_NOCTTY, 0640);
+		if (io->fd == -1) {
+			log_warn("%s: unable to open output file %s", c->name,
+			    path);
+			goto fail_logged;
+		}
+		req->out_fd = req->err_fd = io->fd;
+		break;
+	}
+	}
+	return 0;
+fail:
+	log_warn("%s: unable to prepare the start of %s%s", c->name, what,
+	    c->name);
+fail_logged:
+	{
+		int saved = errno;
+
+		io_abort(io);
+		errno = saved;
+	}
+	return -1;
+}
+
+static void stream_eof_cb(struct output_stream *, void *);
+
+/* After fork: the parent keeps only the read ends, and reads them. */
+static void
+attach_output(struct service *s, bool hook, struct child_io *io)
+{
+	struct output_stream *out = hook ? s->hook_out : s->out;
+	char prefix[sizeof(out->prefix)];
+
+	io_close_child_ends(io);
+	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
+	    hook ? "/cleanup" : "");
+	for (int i = 0; i < 2; i++)
+		if (io->pipes[i][0] != -1)
+			output_stream_open(&out[i], io->pipes[i][0],
+			    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
+			    hook ? NULL : stream_eof_cb, s);
+}
+
+static bool
+output_done(const struct service *s)
+{
+	return !output_stream_open_p(&s->out[0]) &&
+	    !output_stream_open_p(&s->out[1]);
+}
+
+/*
+ * Starts the service's main process or its cleanup hook, with its output
+ * attached.  Returns the pid, or -1 with errno set and the failure logged.
+ */
+static pid_t
+start_child(struct service *s, bool hook, char *const *more, size_t nmore,
+    int *status_fd)
+{
+	char *const *argv = hook ? s->conf->cleanup_argv : s->conf->argv;
+	struct spawn_req req;
+	struct child_io io;
+	struct env_strings own;
+	char **env;
+	pid_t pid = -1;
+	int saved;
+
+	if (prepare(s, hook, &req, &io) == -1)
+		return -1;
+	env = service_env(s, more, nmore, &own);
+	if (env == NULL)
+		errno = ENOMEM;
+	else {
+		req.argv = argv;
+		req.envp = env;
+		req.directory = s->conf->directory;
+		pid = spawn_start(&req, status_fd);
+	}
+	saved = errno;
+	free_env(env, &own);
+	if (pid == -1) {
+		io_abort(&io);
+		errno = saved;
+		log_warn("%s: unable to start %s%s", s->conf->name,
+		    hook ? "cleanup hook " : "", argv[0]);
+		errno = saved;
+		return -1;
+	}
+	attach_output(s, hook, &io);
+	return pid;
 }
 
 /* --- actions ---------------------------------------------------------- */
@@ -190,7 +421,10 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 	s->spawn_failed = true;
 	s->spawn_errno = e.err;
 	errno = e.err;
-	if (e.stage == SPAWN_CHDIR)
+	if (e.stage == SPAWN_LIMIT)
+		log_warn("%s: cannot set %s for %s", s->conf->name,
+		    spawn_limit_key(e.detail), s->conf->argv[0]);
+	else if (e.stage == SPAWN_CHDIR)
 		log_warn("%s: cannot change to directory %s", s->conf->name,
 		    s->conf->directory);
 	else
@@ -202,8 +436,6 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 static enum svc_event
 act_spawn(struct service *s)
 {
-	struct spawn_req req;
-	char **env;
 	pid_t pid;
 	int fd;
 
@@ -218,20 +450,8 @@ act_spawn(struct service *s)
 	s->hook_ran = false;
 	s->hook_timed_out = false;
 	s->phase = STOP_WINDOW;
-	env = service_env(s, NULL, 0);
-	if (env == NULL) {
-		errno = ENOMEM;
-		pid = -1;
-	} else {
-		req.argv = s->conf->argv;
-		req.envp = env;
-		req.directory = s->conf->directory;
-		pid = spawn_start(&req, &fd);
-		free_env(env, s);
-	}
+	pid = start_child(s, false, NULL, 0, &fd);
 	if (pid == -1) {
-		log_warn("%s: unable to start %s", s->conf->name,
-		    s->conf->argv[0]);
 		s->spawn_failed = true;
 		s->spawn_errno = errno;
 		s->status = W_EXITCODE(126, 0);
@@ -328,6 +548,12 @@ act_stop_leftovers(struct service *s)
 	double delay, window;
 
 	stop_budget(s, &delay, &window);
+	if (group_empty(s)) {
+		/* Only the output pipes are open: wait for them, bounded. */
+		s->phase = STOP_WINDOW;
+		arm(&s->timer_w, window);
+		return SE_NONE;
+	}
 	log_info("%s: main process ended but its process group lives on; "
 	    "sending %s", s->conf->name, signal_name(s->conf->stop_signal));
 	send_stop(s, window);
@@ -355,6 +581,15 @@ act_escalate(struct service *s)
 		break;
 	case STOP_KILLED:
 		if (s->pid == 0 && group_empty(s)) {
+			if (!output_done(s)) {
+				log_warnx("%s: its output pipe is still held "
+				    "open by a process outside its group; not "
+				    "waiting for it any longer", s->conf->name);
+				for (int i = 0; i < 2; i++) {
+					output_stream_drain(&s->out[i]);
+					output_stream_close(&s->out[i]);
+				}
+			}
 			s->pgid = 0;
 			return SE_DOWN;
 		}
@@ -387,8 +622,7 @@ hook_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static enum svc_event
 act_cleanup(struct service *s)
 {
-	char reason[32], result[32], *more[2], **env;
-	struct spawn_req req;
+	char reason[32], result[32], *more[2];
 	char d[32];
 	pid_t pid;
 	int fd;
@@ -412,20 +646,8 @@ act_cleanup(struct service *s)
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
-	env = service_env(s, more, 2);
-	if (env == NULL) {
-		errno = ENOMEM;
-		pid = -1;
-	} else {
-		req.argv = s->conf->cleanup_argv;
-		req.envp = env;
-		req.directory = s->conf->directory;
-		pid = spawn_start(&req, &fd);
-		free_env(env, s);
-	}
+	pid = start_child(s, true, more, 2, &fd);
 	if (pid == -1) {
-		log_warn("%s: unable to start cleanup hook %s", s->conf->name,
-		    s->conf->cleanup_argv[0]);
 		s->hook_status = W_EXITCODE(126, 0);
 		sv.unclean = true;
 		return SE_CLEANED;
@@ -617,6 +839,10 @@ hook_ended(struct service *s, int status)
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
 	s->hook_pid = 0;
 	s->hook_status = status;
+	for (int i = 0; i < 2; i++) {
+		output_stream_drain(&s->hook_out[i]);
+		output_stream_close(&s->hook_out[i]);
+	}
 	if (s->exec_fd != -1) {
 		if (spawn_read_status(s->exec_fd, &e) == 0) {
 			errno = e.err;
@@ -661,13 +887,25 @@ service_exited(struct service *s, int status)
 		log_info("%s: %s", s->conf->name, st);
 	else
 		log_warnx("%s: %s", s->conf->name, st);
-	if (group_empty(s)) {
+	for (int i = 0; i < 2; i++)
+		output_stream_drain(&s->out[i]);
+	if (is_down(s)) {
 		dispatch(s, SE_DOWN);
 		return;
 	}
 	s->lingering = true;
 	sv.nlingering++;
 	dispatch(s, SE_EXITED);
+}
+
+static void
+stream_eof_cb(struct output_stream *st, void *ctx)
+{
+	struct service *s = ctx;
+
+	(void)st;
+	if (s->lingering && is_down(s))
+		dispatch(s, SE_DOWN);
 }
 
 static void orphans_check(void);
@@ -678,7 +916,7 @@ recheck_lingering(void)
 	for (size_t i = 0; i < sv.n && sv.nlingering > 0; i++) {
 		struct service *s = &sv.svcs[i];
 
-		if (s->lingering && group_empty(s))
+		if (s->lingering && is_down(s))
 			dispatch(s, SE_DOWN);
 	}
 }
@@ -994,6 +1232,8 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 		s->conf = conf->services[i];
 		s->state = SS_IDLE;
 		s->exec_fd = -1;
+		for (int k = 0; k < 2; k++)
+			s->out[k].fd = s->hook_out[k].fd = -1;
 		ev_init(&s->timer_w, timer_cb);
 		ev_init(&s->hook_timer_w, hook_timer_cb);
 	}
@@ -1076,9 +1316,16 @@ supervisor_report(void)
 void
 supervisor_free(void)
 {
-	for (size_t i = 0; i < sv.n; i++)
-		if (sv.svcs[i].exec_fd != -1)
-			(void)close(sv.svcs[i].exec_fd);
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = &sv.svcs[i];
+
+		if (s->exec_fd != -1)
+			(void)close(s->exec_fd);
+		for (int k = 0; k < 2; k++) {
+			output_stream_close(&s->out[k]);
+			output_stream_close(&s->hook_out[k]);
+		}
+	}
 	free(sv.svcs);
 	plan_free(&sv.plan);
 	pidmap_free(&sv.pids);
