@@ -25,8 +25,8 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 
 CORRAL_SRCS = src/values.c src/log.c src/config.c src/service.c src/plan.c \
-	      src/spawn.c src/pidmap.c src/output.c src/supervisor.c src/signals.c \
-	      src/main.c
+	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
+	      src/supervisor.c src/signals.c src/main.c
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 

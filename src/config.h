@@ -58,6 +58,7 @@ struct svc_conf {
 	struct limit	 limits[LIMIT__COUNT];
 	enum output_mode output;
 	char		*output_path;		/* OUTPUT_FILE */
+	bool		 foreground;		/* main on a terminal (not a key) */
 	char		**env;			/* KEY=VALUE, NULL-terminated */
 	size_t		 nenv;
 

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "output.h"
 #include "plan.h"
 #include "signals.h"
@@ -119,6 +120,10 @@ load(const struct options *o)
 		config_free(c);
 		c = NULL;
 	}
+	/* `docker run -it image corral -- bash` must behave like bash. */
+	if (c != NULL && o->command != NULL && o->config == NULL &&
+	    isatty(STDIN_FILENO))
+		config_find(c, "main")->foreground = true;
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.lines[i]);
 	diag_free(&d);
@@ -194,6 +199,7 @@ main(int argc, char *argv[])
 	}
 	become_subreaper(c);
 	output_init(loop);
+	(void)notify_init(loop);	/* on failure, corral runs without it */
 	if (signals_init(loop, c) == -1 || supervisor_init(loop, c) == -1) {
 		config_free(c);
 		return EXIT_CONFIG;
@@ -207,6 +213,7 @@ main(int argc, char *argv[])
 	signals_free(loop);
 	supervisor_free();
 	output_free();
+	notify_free();
 	ev_loop_destroy(loop);
 	return status;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "signals.h"
@@ -33,6 +34,31 @@ forward_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	supervisor_forward(w->signum);
 }
 
+/*
+ * Job control, as dumb-init does it: on a stop request the services stop
+ * first, then corral itself; on CONT (corral already runs again) they
+ * resume.
+ */
+static void
+stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_debug("SIG%s: stopping services and corral", signal_name(w->signum));
+	supervisor_forward(SIGSTOP);
+	if (kill(getpid(), SIGSTOP) == -1)
+		log_warn("unable to stop corral itself");
+}
+
+static void
+cont_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	supervisor_forward(SIGCONT);
+}
+
 static void
 watch(struct ev_loop *loop, int sig, void (*cb)(struct ev_loop *, ev_signal *, int))
 {
@@ -55,6 +81,10 @@ signals_init(struct ev_loop *loop, const struct config *conf)
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);
 	watch(loop, SIGHUP, forward_cb);
+	watch(loop, SIGTSTP, stop_cb);
+	watch(loop, SIGTTIN, stop_cb);
+	watch(loop, SIGTTOU, stop_cb);
+	watch(loop, SIGCONT, cont_cb);
 	for (int sig = 1; sig <= 64 && nwatchers < MAX_WATCHED; sig++)
 		if (sig != SIGHUP && config_forwards(conf, sig))
 			watch(loop, sig, forward_cb);

@@ -88,11 +88,22 @@ child(const struct spawn_req *req, int errfd, int nullfd)
 	for (int sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL etc. */
 	sigemptyset(&empty);
+	if (req->foreground) {
+		sigset_t ttou;
+
+		/* tcsetpgrp() from a background group stops it unless blocked. */
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		(void)sigprocmask(SIG_SETMASK, &ttou, NULL);
+		if (setpgid(0, 0) == -1 || tcsetpgrp(STDIN_FILENO, getpid()) == -1)
+			child_fail(errfd, SPAWN_TTY, errno);
+	} else {
+		if (setsid() == -1)
+			child_fail(errfd, SPAWN_SETSID, errno);
+		if (dup2(nullfd, STDIN_FILENO) == -1)
+			child_fail(errfd, SPAWN_STDIN, errno);
+	}
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
-	if (setsid() == -1)
-		child_fail(errfd, SPAWN_SETSID, errno);
-	if (dup2(nullfd, STDIN_FILENO) == -1)
-		child_fail(errfd, SPAWN_STDIN, errno);
 	if ((req->out_fd != -1 && dup2(req->out_fd, STDOUT_FILENO) == -1) ||
 	    (req->err_fd != -1 && dup2(req->err_fd, STDERR_FILENO) == -1))
 		child_fail(errfd, SPAWN_STDOUT, errno);

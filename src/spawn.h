@@ -14,6 +14,7 @@
 
 #define SPAWN_STAGES(X)							\
 	X(SETSID, "create a session for")				\
+	X(TTY, "give the terminal to")					\
 	X(STDIN, "open /dev/null as stdin for")				\
 	X(STDOUT, "set up stdout and stderr for")			\
 	X(LIMIT, "set a resource limit for")				\
@@ -51,6 +52,12 @@ struct spawn_req {
 	gid_t		 gid;
 	const gid_t	*groups;	/* with set_ids, when corral is root */
 	int		 ngroups;	/* -1: leave the groups alone */
+	/*
+	 * A terminal on fd 0 (single-command mode, as tini): instead of a
+	 * session of its own, the child gets a process group in corral's
+	 * session, the terminal's foreground, and the terminal as stdin.
+	 */
+	bool		 foreground;
 };
 
 /*

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "pidmap.h"
 #include "plan.h"
 #include "service.h"
@@ -59,6 +60,9 @@ static struct {
 	ev_timer	 deadline_w;
 	ev_timer	 orphan_w;
 	bool		 orphan_kill;	/* orphan window over: SIGKILL new ones */
+
+	size_t		 nrunning;
+	bool		 ready_sent;	/* READY=1 to systemd */
 
 	bool		 unclean;
 	bool		 have_critical;
@@ -260,6 +264,7 @@ prepare(const struct service *s, bool hook, struct spawn_req *req,
 	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
 	req->groups = NULL;
 	req->ngroups = -1;
+	req->foreground = c->foreground && !hook;
 	/* Only root may set groups; anyone else keeps theirs. */
 	if (req->set_ids && geteuid() == 0) {
 		int n = 32;
@@ -665,6 +670,14 @@ act_cleanup(struct service *s)
 	log_info("%s: running cleanup hook (pid %d, reason %s, at most %s)",
 	    s->conf->name, (int)pid, service_reason_name(s->reason), d);
 	arm(&s->hook_timer_w, s->conf->cleanup_timeout);
+	if (sv.phase != SV_RUNNING && !isinf(s->conf->cleanup_timeout)) {
+		char msg[64];
+
+		/* systemd's stop timeout must not cut a hook short. */
+		snprintf(msg, sizeof(msg), "EXTEND_TIMEOUT_USEC=%llu",
+		    (unsigned long long)((s->conf->cleanup_timeout + 1) * 1e6));
+		notify_send(msg);
+	}
 	return SE_NONE;
 }
 
@@ -771,10 +784,52 @@ perform(struct service *s, enum svc_action a)
 	return SE_NONE;
 }
 
+/* Autostart services that are up, or that finished as they should. */
+static bool
+all_up(void)
+{
+	for (size_t i = 0; i < sv.n; i++) {
+		const struct service *s = &sv.svcs[i];
+
+		if (!s->conf->autostart || s->state == SS_RUNNING)
+			continue;
+		if (s->state == SS_STOPPED && s->started_at != 0 &&
+		    service_status_expected(s))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* READY=1 once, then STATUS= whenever the number of running services changes. */
+static void
+report_status(void)
+{
+	static size_t last = SIZE_MAX;
+	char msg[96];
+
+	if (!notify_enabled() || sv.phase != SV_RUNNING)
+		return;
+	if (!sv.ready_sent && all_up()) {
+		sv.ready_sent = true;
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%zu/%zu running",
+		    sv.nrunning, sv.n);
+		notify_send(msg);
+		last = sv.nrunning;
+		return;
+	}
+	if (sv.nrunning == last)
+		return;
+	last = sv.nrunning;
+	snprintf(msg, sizeof(msg), "STATUS=%zu/%zu running", sv.nrunning, sv.n);
+	notify_send(msg);
+}
+
 static void
 dispatch(struct service *s, enum svc_event ev)
 {
 	bool settled_before = service_is_settled(s);
+	enum svc_state start_state = s->state;
 
 	while (ev != SE_NONE) {
 		const struct transition *t = service_transition(s->state, ev);
@@ -786,11 +841,17 @@ dispatch(struct service *s, enum svc_event ev)
 			break;
 		}
 		s->state = t->next;
+		if (from == SS_RUNNING && t->next != SS_RUNNING)
+			sv.nrunning--;
+		else if (from != SS_RUNNING && t->next == SS_RUNNING)
+			sv.nrunning++;
 		log_debug("%s: %s -> %s on %s", s->conf->name,
 		    service_state_name(from), service_state_name(t->next),
 		    service_event_name(ev));
 		ev = perform(s, t->action);
 	}
+	if (s->state != start_state)
+		report_status();
 	if (sv.phase == SV_SHUTDOWN && !settled_before &&
 	    service_is_settled(s))
 		progress();
@@ -826,6 +887,7 @@ supervisor_start(void)
 	for (size_t i = 0; i < sv.n; i++)
 		sv.svcs[i].want_up = sv.svcs[i].conf->autostart;
 	start_dependents();
+	report_status();
 }
 
 /* --- reaping ---------------------------------------------------------- */
@@ -1127,6 +1189,7 @@ begin_shutdown(const char *why)
 	sv.phase = SV_SHUTDOWN;
 	sv.shutdown_at = ev_now(sv.loop);
 	log_info("shutting down (%s)", why);
+	notify_send("STOPPING=1\nSTATUS=shutting down");
 	if (sv.conf->shutdown_deadline > 0)
 		arm(&sv.deadline_w, sv.conf->shutdown_deadline);
 	for (size_t i = 0; i < sv.n; i++) {
