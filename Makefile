@@ -26,6 +26,7 @@ DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 
 CORRAL_SRCS = src/values.c src/log.c src/config.c src/service.c src/plan.c \
 	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
+	      src/strbuf.c src/status.c src/ctlpath.c src/control.c \
 	      src/supervisor.c src/signals.c src/main.c
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -37,7 +38,7 @@ INTEG_OBJS  = $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/integ/%.o)
 SVC_SRCS    = $(wildcard tests/integration/svc/*.c)
 SVC_BINS    = $(SVC_SRCS:tests/integration/svc/%.c=$(BUILD)/svc/%)
 
-all: $(BUILD)/corral
+all: $(BUILD)/corral $(BUILD)/corralctl
 
 $(BUILD)/.deps-ok:
 	@missing=""; \
@@ -65,6 +66,9 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/.deps-ok
 $(BUILD)/corral: $(LIB_OBJS) $(BUILD)/obj/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
+$(BUILD)/corralctl: $(BUILD)/obj/ctl.o $(BUILD)/obj/ctlpath.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Isrc $(WARN) -Wno-missing-prototypes $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -88,7 +92,7 @@ check: check-unit check-integration
 check-unit: $(BUILD)/check_unit
 	$(BUILD)/check_unit
 
-check-integration: $(BUILD)/check_integration $(BUILD)/corral $(SVC_BINS)
+check-integration: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BINS)
 	CORRAL_BIN=$(abspath $(BUILD)/corral) CORRAL_SVC=$(abspath $(BUILD)/svc) \
 	CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
 
@@ -110,10 +114,12 @@ lint: $(BUILD)/.deps-ok
 run: $(BUILD)/corral
 	$(BUILD)/corral -c conf/demo.conf
 
-install: $(BUILD)/corral
+install: $(BUILD)/corral $(BUILD)/corralctl
 	install -D -m 0755 $(BUILD)/corral $(DESTDIR)$(SBINDIR)/corral
+	install -D -m 0755 $(BUILD)/corralctl $(DESTDIR)$(BINDIR)/corralctl
 	install -D -m 0644 man/corral.8 $(DESTDIR)$(MANDIR)/man8/corral.8
 	install -D -m 0644 man/corral.conf.5 $(DESTDIR)$(MANDIR)/man5/corral.conf.5
+	install -D -m 0644 man/corralctl.1 $(DESTDIR)$(MANDIR)/man1/corralctl.1
 
 clean:
 	rm -rf build build-san build-cov

@@ -83,6 +83,9 @@ static const struct key keys[] = {
 	G(log_timestamps, KT_BOOL),
 	G(subreaper, KT_BOOL),
 	G(strict, KT_BOOL),
+	G(control_socket, KT_PATH),
+	G(control_group, KT_GROUP),
+	G(status_file, KT_PATH),
 
 	S2(command, command, KT_COMMAND, argv, false),
 	S(directory, KT_PATH),
@@ -305,7 +308,72 @@ config_free(struct config *c)
 		svc_free(c->services[i]);
 	free(c->services);
 	free(c->path);
+	free(c->control_socket);
+	free(c->control_group);
+	free(c->status_file);
 	free(c);
+}
+
+void
+config_free_service(struct svc_conf *s)
+{
+	svc_free(s);
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+same_double(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+bool
+config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
+{
+	if (a->autostart != b->autostart || a->critical != b->critical ||
+	    a->restart != b->restart ||
+	    memcmp(&a->success_codes, &b->success_codes,
+	    sizeof(a->success_codes)) != 0 ||
+	    !same_double(a->start_seconds, b->start_seconds) ||
+	    a->start_retries != b->start_retries ||
+	    !same_double(a->restart_delay, b->restart_delay) ||
+	    !same_double(a->restart_delay_max, b->restart_delay_max) ||
+	    !same_double(a->stop_delay, b->stop_delay) ||
+	    a->stop_signal != b->stop_signal ||
+	    !same_double(a->stop_timeout, b->stop_timeout) ||
+	    a->kill_signal != b->kill_signal ||
+	    !same_str(a->cleanup, b->cleanup) ||
+	    !same_double(a->cleanup_timeout, b->cleanup_timeout) ||
+	    a->nafter != b->nafter)
+		return false;
+	for (size_t i = 0; i < a->nafter; i++)
+		if (strcmp(a->after[i], b->after[i]) != 0)
+			return false;
+	return true;
+}
+
+bool
+config_same_process(const struct svc_conf *a, const struct svc_conf *b)
+{
+	if (!same_str(a->command, b->command) ||
+	    !same_str(a->directory, b->directory) ||
+	    !same_str(a->user, b->user) || !same_str(a->group, b->group) ||
+	    a->uid != b->uid || a->gid != b->gid || a->umask != b->umask ||
+	    a->output != b->output ||
+	    !same_str(a->output_path, b->output_path) ||
+	    a->foreground != b->foreground || a->nenv != b->nenv ||
+	    memcmp(a->limits, b->limits, sizeof(a->limits)) != 0)
+		return false;
+	for (size_t i = 0; i < a->nenv; i++)
+		if (strcmp(a->env[i], b->env[i]) != 0)
+			return false;
+	return true;
 }
 
 struct svc_conf *
@@ -920,6 +988,18 @@ apply_group(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
 }
 
 static int
+apply_control_group(struct config *c, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct svc_conf tmp = { .gid = (gid_t)-1 };
+
+	if (apply_group(&tmp, v, err) == -1)
+		return -1;
+	c->control_group = tmp.group;
+	c->control_gid = tmp.gid;
+	return 0;
+}
+
+static int
 parse_rlim(const char *v, rlim_t *out, char err[VALUE_ERR_MAX])
 {
 	unsigned long long n;
@@ -1036,9 +1116,16 @@ apply_entry(struct loader *ld, const struct entry *e)
 		return;
 	}
 	case KT_PATH:
-		if ((*(char **)(void *)(base + k->off) = strdup(e->value)) == NULL)
-			ld->oom = true;
-		return;
+		if (e->sect->kind == SECT_SERVICE || *e->value == '/' ||
+		    strcmp(e->value, "none") == 0) {
+			if ((*(char **)(void *)(base + k->off) = strdup(e->value)) == NULL)
+				ld->oom = true;
+			return;
+		}
+		snprintf(err, sizeof(err), "'%s' is not an absolute path",
+		    e->value);
+		r = -1;
+		break;
 	case KT_ENV:
 		apply_env(ld, e, e->sect->svc);
 		return;
@@ -1084,7 +1171,10 @@ apply_entry(struct loader *ld, const struct entry *e)
 		r = apply_user(e->sect->svc, e->value, err);
 		break;
 	case KT_GROUP:
-		r = apply_group(e->sect->svc, e->value, err);
+		if (e->sect->kind == SECT_CORRAL)
+			r = apply_control_group(ld->c, e->value, err);
+		else
+			r = apply_group(e->sect->svc, e->value, err);
 		break;
 	case KT_UMASK: {
 		char *end;

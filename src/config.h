@@ -94,6 +94,10 @@ struct config {
 	uint64_t	 forward_signals;	/* bit (sig - 1) */
 	int		 log_level;		/* enum log_level */
 	bool		 log_timestamps;
+	char		*control_socket;	/* NULL: the default; "none" */
+	char		*control_group;		/* as written */
+	gid_t		 control_gid;
+	char		*status_file;
 	bool		 subreaper;
 	bool		 strict;
 
@@ -131,6 +135,18 @@ struct config *config_default(void);
 int	config_add_main(struct config *c, char *const argv[], struct diag *d);
 
 void	config_free(struct config *c);
+
+/* Frees one service's config (one that a reload took out of its config). */
+void	config_free_service(struct svc_conf *s);
+
+/*
+ * Whether running s under a and under b would need a different process:
+ * command, directory, user, group, umask, environment, limits or output.
+ */
+bool	config_same_process(const struct svc_conf *a, const struct svc_conf *b);
+
+/* Whether everything else (timeouts, policy, hooks, after...) is the same. */
+bool	config_same_settings(const struct svc_conf *a, const struct svc_conf *b);
 
 /* Looks a service up by name; NULL if absent. */
 struct svc_conf *config_find(const struct config *c, const char *name);

@@ -14,6 +14,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
@@ -200,16 +201,24 @@ main(int argc, char *argv[])
 	become_subreaper(c);
 	output_init(loop);
 	(void)notify_init(loop);	/* on failure, corral runs without it */
-	if (signals_init(loop, c) == -1 || supervisor_init(loop, c) == -1) {
+	if (signals_init(loop, c, o.config != NULL) == -1 ||
+	    supervisor_init(loop, c) == -1) {
 		config_free(c);
 		return EXIT_CONFIG;
 	}
+	if (control_init(loop, c) == -1) {
+		supervisor_free();
+		return EXIT_CONFIG;
+	}
+	if (o.verbosity != 0)
+		supervisor_fix_log_level(o.verbosity > 0 ? LOGL_DEBUG : LOGL_WARN);
 	log_debug("started with %zu services (pid %d)", c->nservices,
 	    (int)getpid());
 	supervisor_start();
 	ev_run(loop, 0);
 	supervisor_report();
 	status = supervisor_exit_status();
+	control_free();
 	signals_free(loop);
 	supervisor_free();
 	output_free();

@@ -85,7 +85,10 @@ struct service {
 
 	unsigned	 failed_starts;	/* consecutive */
 	unsigned	 restarts;
-	ev_tstamp	 started_at;
+	double		 started_at;	/* CLOCK_MONOTONIC; 0: never started */
+	double		 started_wall;	/* the same moment, for people */
+	bool		 restart_pending; /* start again once stopped */
+	bool		 retired;	/* removed by a reload, stopping */
 	ev_tstamp	 kill_by;	/* shutdown deadline for kill_signal, or 0 */
 
 	int		 hook_status;	/* wait status of the last hook */
@@ -112,7 +115,7 @@ const char *service_reason_name(enum svc_reason reason);
 
 /*
  * After the cleanup hook: restart now, back off, give up or finish.
- * Updates the failed-start count.  now is the loop time.
+ * Updates the failed-start count.  now is CLOCK_MONOTONIC, like started_at.
  */
 enum svc_event service_decide(struct service *s, ev_tstamp now);
 

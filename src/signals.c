@@ -1,6 +1,6 @@
 /*
- * Signal watchers.  Until reload exists, HUP is relayed like the
- * forward_signals set, which is what tini and dumb-init do with it.
+ * Signal watchers.  The fixed ones (shutdown, HUP, job control) live for
+ * the whole run; the forward_signals set is re-installed on reload.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,10 +12,11 @@
 #include "supervisor.h"
 #include "values.h"
 
-#define MAX_WATCHED	64
+#define MAX_WATCHED	80
 
 static ev_signal	 watchers[MAX_WATCHED];
 static size_t		 nwatchers;
+static size_t		 nfixed;		/* the first ones: never changed */
 
 static void
 shutdown_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -23,6 +24,19 @@ shutdown_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	supervisor_shutdown_signal(w->signum);
+}
+
+static void
+reload_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct strbuf reply = { 0 };
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* Errors are logged by the reload itself; nobody reads the reply. */
+	(void)supervisor_reload(false, &reply);
+	sb_free(&reply);
 }
 
 static void
@@ -68,8 +82,16 @@ watch(struct ev_loop *loop, int sig, void (*cb)(struct ev_loop *, ev_signal *, i
 	ev_signal_start(loop, w);
 }
 
+static void
+watch_forwarded(struct ev_loop *loop, const struct config *conf)
+{
+	for (int sig = 1; sig <= 64 && nwatchers < MAX_WATCHED; sig++)
+		if (sig != SIGHUP && config_forwards(conf, sig))
+			watch(loop, sig, forward_cb);
+}
+
 int
-signals_init(struct ev_loop *loop, const struct config *conf)
+signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
 {
 	struct sigaction sa = { .sa_handler = SIG_IGN };
 
@@ -80,15 +102,23 @@ signals_init(struct ev_loop *loop, const struct config *conf)
 	watch(loop, SIGTERM, shutdown_cb);
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);
-	watch(loop, SIGHUP, forward_cb);
+	watch(loop, SIGHUP, hup_reloads ? reload_cb : forward_cb);
 	watch(loop, SIGTSTP, stop_cb);
 	watch(loop, SIGTTIN, stop_cb);
 	watch(loop, SIGTTOU, stop_cb);
 	watch(loop, SIGCONT, cont_cb);
-	for (int sig = 1; sig <= 64 && nwatchers < MAX_WATCHED; sig++)
-		if (sig != SIGHUP && config_forwards(conf, sig))
-			watch(loop, sig, forward_cb);
+	nfixed = nwatchers;
+	watch_forwarded(loop, conf);
 	return 0;
+}
+
+void
+signals_update(struct ev_loop *loop, const struct config *conf)
+{
+	for (size_t i = nfixed; i < nwatchers; i++)
+		ev_signal_stop(loop, &watchers[i]);
+	nwatchers = nfixed;
+	watch_forwarded(loop, conf);
 }
 
 void
@@ -96,5 +126,5 @@ signals_free(struct ev_loop *loop)
 {
 	for (size_t i = 0; i < nwatchers; i++)
 		ev_signal_stop(loop, &watchers[i]);
-	nwatchers = 0;
+	nwatchers = nfixed = 0;
 }

@@ -8,15 +8,20 @@
 #define CORRAL_SIGNALS_H
 
 #include <ev.h>
+#include <stdbool.h>
 
 #include "config.h"
 
 /*
- * Installs the watchers: TERM, INT, QUIT shut down; HUP and the
- * forward_signals set are relayed to services.  Ignores SIGPIPE, so a
+ * Installs the watchers: TERM, INT, QUIT shut down; HUP reloads (or, in
+ * single-command mode, is relayed to main); the forward_signals set is
+ * relayed to services; TSTP, TTIN, TTOU and CONT do job control.  Ignores SIGPIPE, so a
  * closed stdout never kills corral.  Returns 0, or -1 (logged).
  */
-int	signals_init(struct ev_loop *loop, const struct config *conf);
+int	signals_init(struct ev_loop *loop, const struct config *conf,
+	    bool hup_reloads);
+/* After a reload: relays the new forward_signals set. */
+void	signals_update(struct ev_loop *loop, const struct config *conf);
 void	signals_free(struct ev_loop *loop);
 
 #endif

@@ -30,7 +30,9 @@
 #include "pidmap.h"
 #include "plan.h"
 #include "service.h"
+#include "signals.h"
 #include "spawn.h"
+#include "status.h"
 #include "supervisor.h"
 #include "values.h"
 
@@ -47,8 +49,14 @@ static struct {
 	struct ev_loop	*loop;
 	struct config	*conf;
 	struct plan	 plan;
-	struct service	*svcs;
+	struct service	**svcs;		/* in config order; plan indexes these */
 	size_t		 n;
+	/* Removed by a reload and still stopping; each owns its svc_conf. */
+	struct service	**retired;
+	size_t		 nretired;
+	ev_prepare	 prepare_w;
+	bool		 status_dirty;
+	int		 log_level_fixed;	/* by -v or -q; -1: no */
 	struct pidmap	 pids;
 	ev_child	 reaper_w;
 
@@ -73,10 +81,22 @@ static struct {
 } sv;
 
 static void	dispatch(struct service *, enum svc_event);
+static struct service *service_new(struct svc_conf *);
+static void	service_free(struct service *);
 static void	progress(void);
 static void	begin_shutdown(const char *why);
 
 /* --- helpers ---------------------------------------------------------- */
+
+/* Durations are measured on the monotonic clock, never the wall clock. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void
 describe_status(int status, char *buf, size_t len)
@@ -110,6 +130,13 @@ signal_service(struct service *s, int sig)
 			    s->conf->name, signal_name(sig), (int)s->pid);
 	}
 	return r;
+}
+
+/* Every service, those a reload retired included: i < sv.n + sv.nretired. */
+static struct service *
+any_service(size_t i)
+{
+	return i < sv.n ? sv.svcs[i] : sv.retired[i - sv.n];
 }
 
 static bool
@@ -446,7 +473,8 @@ act_spawn(struct service *s)
 
 	if (s->started_at != 0)
 		s->restarts++;
-	s->started_at = ev_time();
+	s->started_at = mono_now();
+	s->started_wall = ev_time();
 	s->status = 0;
 	s->spawn_failed = false;
 	s->spawn_errno = 0;
@@ -742,6 +770,13 @@ act_finish(struct service *s)
 	/* want_up still set: it ended on its own and is not restarted. */
 	bool own = s->want_up;
 
+	if (s->restart_pending && sv.phase == SV_RUNNING && !s->retired) {
+		s->restart_pending = false;
+		s->want_up = true;
+		s->failed_starts = 0;
+		return SE_START;
+	}
+	s->restart_pending = false;
 	s->want_up = false;
 	if (own && s->conf->critical && sv.phase == SV_RUNNING) {
 		char msg[96];
@@ -773,7 +808,7 @@ perform(struct service *s, enum svc_action a)
 	case SA_STOP_LEFTOVERS:	return act_stop_leftovers(s);
 	case SA_ESCALATE:	return act_escalate(s);
 	case SA_CLEANUP:	return act_cleanup(s);
-	case SA_DECIDE:		return service_decide(s, ev_time());
+	case SA_DECIDE:		return service_decide(s, mono_now());
 	case SA_ARM_BACKOFF:	return act_arm_backoff(s);
 	case SA_GIVE_UP:	return act_give_up(s);
 	case SA_FINISH:		return act_finish(s);
@@ -789,7 +824,7 @@ static bool
 all_up(void)
 {
 	for (size_t i = 0; i < sv.n; i++) {
-		const struct service *s = &sv.svcs[i];
+		const struct service *s = sv.svcs[i];
 
 		if (!s->conf->autostart || s->state == SS_RUNNING)
 			continue;
@@ -850,8 +885,10 @@ dispatch(struct service *s, enum svc_event ev)
 		    service_event_name(ev));
 		ev = perform(s, t->action);
 	}
-	if (s->state != start_state)
+	if (s->state != start_state) {
 		report_status();
+		sv.status_dirty = sv.conf->status_file != NULL;
+	}
 	if (sv.phase == SV_SHUTDOWN && !settled_before &&
 	    service_is_settled(s))
 		progress();
@@ -863,7 +900,7 @@ static bool
 deps_up(const struct service *s)
 {
 	for (size_t j = 0; j < s->conf->nafter; j++)
-		if (sv.svcs[s->conf->after_idx[j]].state != SS_RUNNING)
+		if (sv.svcs[s->conf->after_idx[j]]->state != SS_RUNNING)
 			return false;
 	return true;
 }
@@ -874,7 +911,7 @@ start_dependents(void)
 	if (sv.phase != SV_RUNNING)
 		return;
 	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+		struct service *s = sv.svcs[i];
 
 		if (s->state == SS_IDLE && s->want_up && deps_up(s))
 			dispatch(s, SE_START);
@@ -885,7 +922,7 @@ void
 supervisor_start(void)
 {
 	for (size_t i = 0; i < sv.n; i++)
-		sv.svcs[i].want_up = sv.svcs[i].conf->autostart;
+		sv.svcs[i]->want_up = sv.svcs[i]->conf->autostart;
 	start_dependents();
 	report_status();
 }
@@ -976,7 +1013,7 @@ static void
 recheck_lingering(void)
 {
 	for (size_t i = 0; i < sv.n && sv.nlingering > 0; i++) {
-		struct service *s = &sv.svcs[i];
+		struct service *s = sv.svcs[i];
 
 		if (s->lingering && is_down(s))
 			dispatch(s, SE_DOWN);
@@ -1021,7 +1058,7 @@ static bool
 may_stop(size_t i)
 {
 	for (size_t b = 0; b < sv.plan.nblockers[i]; b++)
-		if (!service_is_settled(&sv.svcs[sv.plan.blockers[i][b]]))
+		if (!service_is_settled(sv.svcs[sv.plan.blockers[i][b]]))
 			return false;
 	return true;
 }
@@ -1121,8 +1158,8 @@ begin_orphans(void)
 		longest = 0;
 	else
 		for (size_t i = 0; i < sv.n; i++)
-			if (sv.svcs[i].conf->stop_timeout > longest)
-				longest = sv.svcs[i].conf->stop_timeout;
+			if (sv.svcs[i]->conf->stop_timeout > longest)
+				longest = sv.svcs[i]->conf->stop_timeout;
 	if (sv.conf->shutdown_deadline > 0)
 		longest = fmin(longest, sv.shutdown_at + sv.conf->shutdown_deadline -
 		    ev_now(sv.loop));
@@ -1138,7 +1175,7 @@ progress(void)
 
 	for (size_t k = 0; k < sv.n; k++) {
 		size_t i = sv.plan.stop_order[k];
-		struct service *s = &sv.svcs[i];
+		struct service *s = sv.svcs[i];
 
 		if ((s->state == SS_STARTING || s->state == SS_RUNNING) &&
 		    may_stop(i))
@@ -1148,6 +1185,9 @@ progress(void)
 		if (!service_is_settled(s))
 			all = false;
 	}
+	for (size_t i = 0; i < sv.nretired; i++)
+		if (!service_is_settled(sv.retired[i]))
+			all = false;
 	if (all)
 		begin_orphans();
 }
@@ -1160,8 +1200,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	log_warnx("shutdown_deadline reached; killing everything left");
 	sv.hurry = true;
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
+		struct service *s = any_service(i);
 
 		if (service_is_live(s)) {
 			s->phase = STOP_KILLED;
@@ -1193,7 +1233,7 @@ begin_shutdown(const char *why)
 	if (sv.conf->shutdown_deadline > 0)
 		arm(&sv.deadline_w, sv.conf->shutdown_deadline);
 	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+		struct service *s = sv.svcs[i];
 
 		if (s->state == SS_FAILED || s->state == SS_BACKOFF) {
 			log_warnx("%s: was %s when the shutdown began",
@@ -1207,7 +1247,7 @@ begin_shutdown(const char *why)
 			s->kill_by = sv.shutdown_at + sv.plan.latest_kill[i];
 	}
 	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+		struct service *s = sv.svcs[i];
 
 		if (s->state == SS_IDLE || s->state == SS_BACKOFF)
 			dispatch(s, SE_STOP);
@@ -1220,8 +1260,8 @@ static void
 hurry_up(void)
 {
 	sv.hurry = true;
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
+		struct service *s = any_service(i);
 
 		if (s->state == SS_STOPPING && s->phase != STOP_KILLED)
 			send_kill(s, "second shutdown signal");
@@ -1255,9 +1295,9 @@ supervisor_shutdown_signal(int sig)
 		return;
 	sv.told_ignored = true;
 	for (size_t i = 0; i < sv.n; i++)
-		if (sv.svcs[i].hook_pid != 0 &&
-		    sv.svcs[i].conf->cleanup_timeout > most)
-			most = sv.svcs[i].conf->cleanup_timeout;
+		if (sv.svcs[i]->hook_pid != 0 &&
+		    sv.svcs[i]->conf->cleanup_timeout > most)
+			most = sv.svcs[i]->conf->cleanup_timeout;
 	format_duration(most, why, sizeof(why));
 	log_warnx("SIG%s: already shutting down; waiting for cleanup hooks "
 	    "(at most %s); further signals change nothing", signal_name(sig),
@@ -1267,15 +1307,484 @@ supervisor_shutdown_signal(int sig)
 void
 supervisor_forward(int sig)
 {
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
+	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
+		struct service *s = any_service(i);
 
 		if (service_is_live(s))
 			(void)signal_service(s, sig);
 	}
 }
 
+/* --- operator requests ------------------------------------------------ */
+
+static struct service *
+find_service(const char *name)
+{
+	for (size_t i = 0; i < sv.n; i++)
+		if (strcmp(sv.svcs[i]->conf->name, name) == 0)
+			return sv.svcs[i];
+	return NULL;
+}
+
+/* All names must exist before anything is done: a typo changes nothing. */
+static int
+lookup_all(char *const *names, size_t n, struct service **out,
+    struct strbuf *reply)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((out[i] = find_service(names[i])) == NULL) {
+			sb_printf(reply, "unknown service '%s'\n", names[i]);
+			r = -1;
+		}
+	return r;
+}
+
+static int
+refuse_in_shutdown(struct strbuf *reply)
+{
+	if (sv.phase == SV_RUNNING)
+		return 0;
+	sb_printf(reply, "refused: corral is shutting down\n");
+	return -1;
+}
+
+int
+supervisor_status(char *const *names, size_t n, bool json,
+    struct strbuf *reply)
+{
+	struct service **list = sv.svcs;
+	size_t count = sv.n;
+	int r = 0;
+
+	if (n > 0) {
+		list = calloc(n, sizeof(*list));
+		if (list == NULL) {
+			sb_printf(reply, "out of memory\n");
+			return -1;
+		}
+		r = lookup_all(names, n, list, reply);
+		count = n;
+	}
+	if (r == 0 && json)
+		status_json(reply, list, count);
+	else if (r == 0)
+		status_table(reply, list, count, mono_now());
+	if (list != sv.svcs)
+		free(list);
+	return r;
+}
+
+static void
+start_one(struct service *s, struct strbuf *reply)
+{
+	s->want_up = true;
+	s->failed_starts = 0;
+	switch (s->state) {
+	case SS_IDLE:
+		start_dependents();
+		if (s->state == SS_IDLE)
+			sb_printf(reply, "%s: waiting for its dependencies\n",
+			    s->conf->name);
+		return;
+	case SS_STOPPED:
+	case SS_FAILED:
+		dispatch(s, SE_START);
+		break;
+	case SS_BACKOFF:
+		dispatch(s, SE_TIMEOUT);	/* no more waiting */
+		break;
+	case SS_STOPPING:
+	case SS_CLEANUP:
+		s->restart_pending = true;
+		s->want_up = false;
+		sb_printf(reply, "%s: will start once stopped\n", s->conf->name);
+		return;
+	default:
+		sb_printf(reply, "%s: already %s\n", s->conf->name,
+		    service_state_name(s->state));
+		return;
+	}
+	sb_printf(reply, "%s: %s\n", s->conf->name, service_state_name(s->state));
+}
+
+static void
+stop_one(struct service *s, enum svc_reason reason, bool again,
+    struct strbuf *reply)
+{
+	bool live = service_is_live(s) || s->state == SS_CLEANUP;
+
+	s->want_up = false;
+	s->restart_pending = again && (live || s->state == SS_BACKOFF);
+	if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
+		s->reason = reason;
+	if (s->state == SS_STOPPING || s->state == SS_CLEANUP)
+		;		/* already on its way down */
+	else if (service_transition(s->state, SE_STOP)->next != SS_NONE)
+		dispatch(s, SE_STOP);
+	if (reply != NULL)
+		sb_printf(reply, "%s: %s\n", s->conf->name,
+		    service_state_name(s->state));
+}
+
+int
+supervisor_control(enum ctl_verb verb, char *const *names, size_t n,
+    struct strbuf *reply)
+{
+	struct service **list;
+	int r;
+
+	if (refuse_in_shutdown(reply) == -1)
+		return -1;
+	if ((list = calloc(n + 1, sizeof(*list))) == NULL) {
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	r = lookup_all(names, n, list, reply);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct service *s = list[i];
+
+		switch (verb) {
+		case CTL_START:
+			start_one(s, reply);
+			break;
+		case CTL_STOP:
+			stop_one(s, SR_STOP, false, reply);
+			break;
+		case CTL_RESTART:
+			if (service_is_live(s) || s->state == SS_BACKOFF)
+				stop_one(s, SR_STOP, true, reply);
+			else
+				start_one(s, reply);
+			break;
+		}
+	}
+	free(list);
+	return r;
+}
+
+int
+supervisor_signal(const char *name, int sig, struct strbuf *reply)
+{
+	struct service *s = find_service(name);
+
+	if (s == NULL) {
+		sb_printf(reply, "unknown service '%s'\n", name);
+		return -1;
+	}
+	if (!service_is_live(s)) {
+		sb_printf(reply, "%s: not running (%s)\n", name,
+		    service_state_name(s->state));
+		return -1;
+	}
+	/* Relayed, not a stop of corral's: the restart policy applies. */
+	if (signal_service(s, sig) == -1) {
+		sb_printf(reply, "%s: unable to send %s: %s\n", name,
+		    signal_name(sig), strerror(errno));
+		return -1;
+	}
+	sb_printf(reply, "%s: sent %s\n", name, signal_name(sig));
+	return 0;
+}
+
+int
+supervisor_check(struct strbuf *reply)
+{
+	int r = 0;
+
+	if (sv.phase != SV_RUNNING) {
+		sb_printf(reply, "shutting down\n");
+		return -1;
+	}
+	for (size_t i = 0; i < sv.n; i++) {
+		const struct service *s = sv.svcs[i];
+
+		if (!s->conf->autostart || s->state == SS_RUNNING ||
+		    (s->state == SS_STOPPED && s->started_at != 0 &&
+		    service_status_expected(s)))
+			continue;
+		sb_printf(reply, "%s: %s\n", s->conf->name,
+		    service_state_name(s->state));
+		r = -1;
+	}
+	if (r == 0)
+		sb_printf(reply, "ok: %zu/%zu running\n", sv.nrunning, sv.n);
+	return r;
+}
+
+int
+supervisor_shutdown_request(struct strbuf *reply)
+{
+	if (refuse_in_shutdown(reply) == -1)
+		return -1;
+	sb_printf(reply, "shutting down\n");
+	begin_shutdown("corralctl shutdown");
+	return 0;
+}
+
+/* --- reload ------------------------------------------------------------- */
+
+enum reload_action { RL_START, RL_STOP, RL_RESTART, RL_UPDATE, RL_KEEP };
+static const char *const reload_words[] = {
+	[RL_START] = "start", [RL_STOP] = "stop", [RL_RESTART] = "restart",
+	[RL_UPDATE] = "update", [RL_KEEP] = "keep",
+};
+
+static enum reload_action
+reload_action(const struct svc_conf *old, const struct svc_conf *new)
+{
+	if (old == NULL)
+		return RL_START;
+	if (!config_same_process(old, new))
+		return RL_RESTART;
+	return config_same_settings(old, new) ? RL_KEEP : RL_UPDATE;
+}
+
+/*
+ * The new file, with the command-line `main` carried over: it is not in
+ * the file, and a reload must not stop it.
+ */
+static struct config *
+load_for_reload(struct diag *d)
+{
+	struct config *nc = config_load(sv.conf->path, d);
+	const struct svc_conf *main_svc = config_find(sv.conf, "main");
+
+	if (nc != NULL && main_svc != NULL && main_svc->line == 0) {
+		if (config_add_main(nc, main_svc->argv, d) == -1) {
+			config_free(nc);
+			return NULL;
+		}
+		config_find(nc, "main")->foreground = main_svc->foreground;
+	}
+	return nc;
+}
+
+static int
+reserve_retired(size_t more)
+{
+	struct service **v;
+
+	if (more == 0)
+		return 0;
+	v = reallocarray(sv.retired, sv.nretired + more, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	sv.retired = v;
+	return 0;
+}
+
+/* Frees retired services once they are down; run between loop turns. */
+static void
+sweep_retired(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < sv.nretired; i++) {
+		struct service *s = sv.retired[i];
+
+		if (service_is_settled(s) && s->hook_pid == 0) {
+			config_free_service(s->conf);
+			service_free(s);
+		} else
+			sv.retired[k++] = s;
+	}
+	sv.nretired = k;
+}
+
+static void
+describe_reload(const struct config *nc, struct strbuf *reply)
+{
+	for (size_t i = 0; i < nc->nservices; i++) {
+		const struct svc_conf *c = nc->services[i];
+
+		sb_printf(reply, "%s %s\n",
+		    reload_words[reload_action(config_find(sv.conf, c->name), c)],
+		    c->name);
+	}
+	for (size_t i = 0; i < sv.n; i++)
+		if (config_find(nc, sv.svcs[i]->conf->name) == NULL)
+			sb_printf(reply, "stop %s\n", sv.svcs[i]->conf->name);
+}
+
+int
+supervisor_reload(bool dry_run, struct strbuf *reply)
+{
+	struct diag d = { 0 };
+	struct config *nc, *old = sv.conf;
+	struct service **svcs;
+	struct plan plan;
+	char msg[64];
+
+	if (refuse_in_shutdown(reply) == -1)
+		return -1;
+	if (strcmp(old->path, "(command line)") == 0) {
+		sb_printf(reply, "nothing to reload: corral runs without a "
+		    "config file\n");
+		return -1;
+	}
+	nc = load_for_reload(&d);
+	for (size_t i = 0; i < d.n; i++) {
+		if (!dry_run)
+			log_warnx("reload: %s", d.lines[i]);
+		sb_printf(reply, "%s\n", d.lines[i]);
+	}
+	diag_free(&d);
+	if (nc == NULL) {
+		if (!dry_run)
+			log_warnx("reload: %s is invalid; nothing changed",
+			    old->path);
+		return -1;
+	}
+	if (dry_run) {
+		describe_reload(nc, reply);
+		config_free(nc);
+		return 0;
+	}
+	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
+	if (svcs == NULL || plan_build(nc, &plan) == -1) {
+		free(svcs);
+		config_free(nc);
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(mono_now() * 1e6));
+	notify_send(msg);
+	describe_reload(nc, reply);
+	log_info("reloading %s", old->path);
+	/* Every allocation first: past this point nothing can fail. */
+	for (size_t i = 0; i < nc->nservices; i++) {
+		struct svc_conf *c = nc->services[i];
+
+		if ((svcs[i] = find_service(c->name)) == NULL &&
+		    (svcs[i] = service_new(c)) == NULL)
+			goto oom;
+	}
+	if (reserve_retired(sv.n) == -1)
+		goto oom;
+	/* Services that are gone stop with their hook, each on its own. */
+	for (size_t i = 0; i < sv.n; i++) {
+		struct service *s = sv.svcs[i];
+
+		if (config_find(nc, s->conf->name) != NULL)
+			continue;
+		sv.retired[sv.nretired++] = s;
+		s->retired = true;
+		/* It keeps its svc_conf; the old config must not free it. */
+		old->services[s->conf->index] = NULL;
+		stop_one(s, SR_RELOAD, false, NULL);
+	}
+	for (size_t i = 0; i < nc->nservices; i++) {
+		struct service *s = svcs[i];
+		struct svc_conf *c = nc->services[i];
+		enum reload_action a = s->conf == c ? RL_START :
+		    reload_action(s->conf, c);
+
+		s->conf = c;
+		if (a == RL_START)
+			s->want_up = c->autostart;
+		else if (a == RL_RESTART && (service_is_live(s) ||
+		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
+			stop_one(s, SR_RELOAD, true, NULL);
+	}
+	free(sv.svcs);
+	sv.svcs = svcs;
+	sv.n = nc->nservices;
+	plan_free(&sv.plan);
+	sv.plan = plan;
+	sv.conf = nc;
+	config_free(old);
+	signals_update(sv.loop, nc);
+	if (sv.log_level_fixed < 0)
+		log_set_level((enum log_level)nc->log_level);
+	sv.status_dirty = nc->status_file != NULL;
+	start_dependents();
+	notify_send("READY=1");
+	return 0;
+oom:
+	log_errorx("reload: out of memory; keeping the current config");
+	for (size_t i = 0; i < nc->nservices; i++)
+		if (svcs[i] != NULL && svcs[i]->conf == nc->services[i])
+			service_free(svcs[i]);
+	free(svcs);
+	plan_free(&plan);
+	config_free(nc);
+	sb_printf(reply, "out of memory\n");
+	return -1;
+}
+
+void
+supervisor_fix_log_level(int level)
+{
+	sv.log_level_fixed = level;
+}
+
 /* --- set-up, report, exit --------------------------------------------- */
+
+static struct service *
+service_new(struct svc_conf *c)
+{
+	struct service *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->conf = c;
+	s->state = SS_IDLE;
+	s->exec_fd = -1;
+	for (int k = 0; k < 2; k++)
+		s->out[k].fd = s->hook_out[k].fd = -1;
+	ev_init(&s->timer_w, timer_cb);
+	ev_init(&s->hook_timer_w, hook_timer_cb);
+	return s;
+}
+
+/* Only for a settled service: nothing of it is in the loop any more. */
+static void
+service_free(struct service *s)
+{
+	ev_timer_stop(sv.loop, &s->timer_w);
+	ev_timer_stop(sv.loop, &s->hook_timer_w);
+	if (s->exec_fd != -1) {
+		ev_io_stop(sv.loop, &s->exec_w);
+		(void)close(s->exec_fd);
+	}
+	for (int k = 0; k < 2; k++) {
+		output_stream_close(&s->out[k]);
+		output_stream_close(&s->hook_out[k]);
+	}
+	free(s);
+}
+
+/* Logged once per failure streak, so a full disk does not flood the log. */
+static void
+write_status_file(void)
+{
+	static bool failing;
+
+	sv.status_dirty = false;
+	if (status_write(sv.conf->status_file, sv.svcs, sv.n) == -1) {
+		if (!failing)
+			log_warn("unable to write status file %s",
+			    sv.conf->status_file);
+		failing = true;
+		return;
+	}
+	failing = false;
+}
+
+static void
+prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (sv.nretired > 0)
+		sweep_retired();
+	if (sv.status_dirty)
+		write_status_file();
+}
 
 int
 supervisor_init(struct ev_loop *loop, struct config *conf)
@@ -1283,27 +1792,24 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	memset(&sv, 0, sizeof(sv));
 	sv.loop = loop;
 	sv.conf = conf;
+	sv.log_level_fixed = -1;
 	sv.n = conf->nservices;
 	if (plan_build(conf, &sv.plan) == -1)
 		goto oom;
 	sv.svcs = calloc(sv.n + 1, sizeof(*sv.svcs));
 	if (sv.svcs == NULL)
 		goto oom;
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
-
-		s->conf = conf->services[i];
-		s->state = SS_IDLE;
-		s->exec_fd = -1;
-		for (int k = 0; k < 2; k++)
-			s->out[k].fd = s->hook_out[k].fd = -1;
-		ev_init(&s->timer_w, timer_cb);
-		ev_init(&s->hook_timer_w, hook_timer_cb);
-	}
+	for (size_t i = 0; i < sv.n; i++)
+		if ((sv.svcs[i] = service_new(conf->services[i])) == NULL)
+			goto oom;
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
 	ev_child_init(&sv.reaper_w, reaper_cb, 0, 0);
 	ev_child_start(loop, &sv.reaper_w);
+	/* Status file writes are batched: one per loop iteration at most. */
+	ev_prepare_init(&sv.prepare_w, prepare_cb);
+	ev_prepare_start(loop, &sv.prepare_w);
+	sv.status_dirty = conf->status_file != NULL;
 	return 0;
 oom:
 	log_errorx("out of memory");
@@ -1328,7 +1834,7 @@ supervisor_exit_status(void)
 	if (sv.have_critical && sv.critical_status != 0)
 		return sv.critical_status;
 	for (size_t i = 0; i < sv.n; i++)
-		unclean |= ended_badly(&sv.svcs[i]);
+		unclean |= ended_badly(sv.svcs[i]);
 	return unclean && sv.conf->strict ? 3 : 0;
 }
 
@@ -1336,7 +1842,7 @@ void
 supervisor_report(void)
 {
 	for (size_t i = 0; i < sv.n; i++) {
-		const struct service *s = &sv.svcs[i];
+		const struct service *s = sv.svcs[i];
 		char how[96], hook[96];
 
 		if (s->started_at == 0)
@@ -1373,22 +1879,24 @@ supervisor_report(void)
 		log_info("report: %lu adopted process%s reaped, %lu signalled "
 		    "at shutdown", sv.adopted, sv.adopted == 1 ? "" : "es",
 		    sv.orphans_signalled);
+	if (sv.conf->status_file != NULL)
+		write_status_file();
 	log_info("exiting with status %d", supervisor_exit_status());
 }
 
 void
 supervisor_free(void)
 {
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = &sv.svcs[i];
-
-		if (s->exec_fd != -1)
-			(void)close(s->exec_fd);
-		for (int k = 0; k < 2; k++) {
-			output_stream_close(&s->out[k]);
-			output_stream_close(&s->hook_out[k]);
-		}
+	for (size_t i = 0; i < sv.n; i++)
+		if (sv.svcs[i] != NULL)
+			service_free(sv.svcs[i]);
+	for (size_t i = 0; i < sv.nretired; i++) {
+		config_free_service(sv.retired[i]->conf);
+		service_free(sv.retired[i]);
 	}
+	ev_prepare_stop(sv.loop, &sv.prepare_w);
+	ev_child_stop(sv.loop, &sv.reaper_w);
+	free(sv.retired);
 	free(sv.svcs);
 	plan_free(&sv.plan);
 	pidmap_free(&sv.pids);

@@ -1,0 +1,405 @@
+/*
+ * The control socket server.  Each client is a small state machine:
+ * reading its request (bounded in size and time), then writing its reply,
+ * then closed.  Nothing a client does can make corral block or exit: every
+ * failure ends that client only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlpath.h"
+#include "log.h"
+#include "strbuf.h"
+#include "supervisor.h"
+#include "values.h"
+
+/* Fails to compile if ptr is not a pointer to type's member field. */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
+	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
+
+#define MAX_WORDS	256
+
+struct client {
+	int		 fd;
+	ev_io		 io_w;
+	ev_timer	 idle_w;
+	char		 req[CONTROL_REQUEST_MAX];
+	size_t		 len;
+	struct strbuf	 reply;
+	size_t		 sent;
+	bool		 writing;
+	struct client	*next;
+};
+
+static struct {
+	struct ev_loop	*loop;
+	int		 fd;
+	ev_io		 accept_w;
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uid_t		 uid;
+	gid_t		 gid;		/* control_group, or (gid_t)-1 */
+	struct client	*clients;
+	size_t		 nclients;
+} ctl = { .fd = -1 };
+
+/* --- requests ---------------------------------------------------------- */
+
+void
+control_execute(char *line, struct strbuf *reply)
+{
+	char *words[MAX_WORDS], *save = NULL, *w;
+	size_t n = 0;
+	struct strbuf body = { 0 };
+	bool json = false, dry = false;
+	int r = -1;
+	size_t first = 1;
+
+	for (w = strtok_r(line, " \t", &save); w != NULL && n < MAX_WORDS;
+	    w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	if (n == 0) {
+		sb_printf(reply, "error\nempty request\n");
+		return;
+	}
+	while (first < n && words[first][0] == '-') {
+		if (strcmp(words[first], "--json") == 0)
+			json = true;
+		else if (strcmp(words[first], "--dry-run") == 0)
+			dry = true;
+		else
+			break;
+		first++;
+	}
+	if (strcmp(words[0], "status") == 0)
+		r = supervisor_status(words + first, n - first, json, &body);
+	else if (strcmp(words[0], "start") == 0 && n > first)
+		r = supervisor_control(CTL_START, words + first, n - first, &body);
+	else if (strcmp(words[0], "stop") == 0 && n > first)
+		r = supervisor_control(CTL_STOP, words + first, n - first, &body);
+	else if (strcmp(words[0], "restart") == 0 && n > first)
+		r = supervisor_control(CTL_RESTART, words + first, n - first,
+		    &body);
+	else if (strcmp(words[0], "signal") == 0 && n == first + 2) {
+		char err[VALUE_ERR_MAX];
+		int sig;
+
+		if (parse_signal(words[first + 1], &sig, err) == -1)
+			sb_printf(&body, "%s\n", err);
+		else
+			r = supervisor_signal(words[first], sig, &body);
+	} else if (strcmp(words[0], "reload") == 0 && n == first)
+		r = supervisor_reload(dry, &body);
+	else if (strcmp(words[0], "shutdown") == 0 && n == first)
+		r = supervisor_shutdown_request(&body);
+	else if (strcmp(words[0], "check") == 0 && n == first)
+		r = supervisor_check(&body);
+	else
+		sb_printf(&body, "unknown or incomplete request '%.64s' (see "
+		    "corralctl(1))\n", words[0]);
+	sb_printf(reply, "%s\n", r == 0 ? "ok" : "error");
+	if (body.len > 0)
+		sb_printf(reply, "%s", body.p);
+	if (body.oom)
+		sb_printf(reply, "out of memory\n");
+	sb_free(&body);
+}
+
+/* --- clients ----------------------------------------------------------- */
+
+static void
+client_close(struct client *c)
+{
+	struct client **pp;
+
+	ev_io_stop(ctl.loop, &c->io_w);
+	ev_timer_stop(ctl.loop, &c->idle_w);
+	(void)close(c->fd);
+	for (pp = &ctl.clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	sb_free(&c->reply);
+	free(c);
+	/* A slot is free again: resume accepting if it had been paused. */
+	if (ctl.nclients-- == CONTROL_CLIENTS_MAX && ctl.fd != -1)
+		ev_io_start(ctl.loop, &ctl.accept_w);
+}
+
+static void
+client_write(struct client *c)
+{
+	while (c->sent < c->reply.len) {
+		ssize_t r = send(c->fd, c->reply.p + c->sent,
+		    c->reply.len - c->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;		/* the write watcher calls again */
+		if (r == -1) {
+			client_close(c);
+			return;
+		}
+		c->sent += (size_t)r;
+	}
+	client_close(c);
+}
+
+static void
+client_reply(struct client *c, const char *text)
+{
+	if (text != NULL)
+		sb_printf(&c->reply, "%s", text);
+	if (c->reply.oom) {
+		sb_free(&c->reply);
+		sb_printf(&c->reply, "error\nout of memory\n");
+	}
+	c->writing = true;
+	ev_io_stop(ctl.loop, &c->io_w);
+	ev_io_set(&c->io_w, c->fd, EV_WRITE);
+	ev_io_start(ctl.loop, &c->io_w);
+	client_write(c);
+}
+
+static void
+client_read(struct client *c)
+{
+	char *nl;
+	ssize_t r;
+
+	do
+		r = recv(c->fd, c->req + c->len, sizeof(c->req) - c->len - 1,
+		    MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && errno == EAGAIN)
+		return;
+	if (r <= 0) {
+		client_close(c);
+		return;
+	}
+	c->len += (size_t)r;
+	c->req[c->len] = '\0';
+	if ((nl = memchr(c->req, '\n', c->len)) == NULL) {
+		if (c->len == sizeof(c->req) - 1)
+			client_reply(c, "error\nrequest too long\n");
+		return;
+	}
+	*nl = '\0';
+	if (memchr(c->req, '\0', (size_t)(nl - c->req)) != NULL) {
+		client_reply(c, "error\nrequest contains a NUL byte\n");
+		return;
+	}
+	control_execute(c->req, &c->reply);
+	client_reply(c, NULL);
+}
+
+static void
+client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, io_w);
+
+	(void)loop;
+	(void)revents;
+	if (c->writing)
+		client_write(c);
+	else
+		client_read(c);
+}
+
+static void
+client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_close(container_of(w, struct client, idle_w));
+}
+
+static bool
+peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[256];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return false;
+	if (cred.uid == 0 || cred.uid == ctl.uid)
+		return true;
+	if (ctl.gid == (gid_t)-1)
+		return false;
+	if (cred.gid == ctl.gid)
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == ctl.gid)
+			return true;
+	return false;
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c;
+	int fd;
+
+	(void)w;
+	(void)revents;
+	fd = accept4(ctl.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE)
+			log_warn("control socket: unable to accept a client");
+		return;
+	}
+	if (!peer_allowed(fd)) {
+		static const char denied[] = "denied\npermission denied\n";
+
+		/* Best effort: the reply is short enough for any socket buffer. */
+		(void)!send(fd, denied, sizeof(denied) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		(void)close(fd);
+		return;
+	}
+	c->fd = fd;
+	ev_io_init(&c->io_w, client_io_cb, fd, EV_READ);
+	ev_io_start(loop, &c->io_w);
+	ev_timer_init(&c->idle_w, client_idle_cb, CONTROL_IDLE_S, 0);
+	ev_timer_start(loop, &c->idle_w);
+	c->next = ctl.clients;
+	ctl.clients = c;
+	if (++ctl.nclients == CONTROL_CLIENTS_MAX)
+		ev_io_stop(loop, &ctl.accept_w);
+}
+
+/* --- the socket -------------------------------------------------------- */
+
+/*
+ * A socket file left by a corral that died is replaced; one that a live
+ * corral answers on, or anything that is not a socket, is not touched.
+ */
+static int
+clear_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	(void)close(fd);
+	if (r == 0) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (errno != ECONNREFUSED)
+		return -1;
+	return unlink(path);
+}
+
+static int
+make_socket(const char *path, const struct config *conf)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, saved;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (clear_stale(path, &sa) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	/* Never reachable by others, not even between bind and chmod. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		saved = errno;
+		(void)umask(old);
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	(void)umask(old);
+	if ((conf->control_group != NULL &&
+	    (chown(path, (uid_t)-1, conf->control_gid) == -1 ||
+	    chmod(path, 0660) == -1)) || listen(fd, 64) == -1) {
+		saved = errno;
+		(void)unlink(path);
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+control_init(struct ev_loop *loop, const struct config *conf)
+{
+	const char *path = conf->control_socket;
+	bool configured = path != NULL;
+
+	ctl.loop = loop;
+	ctl.uid = geteuid();
+	ctl.gid = conf->control_group != NULL ? conf->control_gid : (gid_t)-1;
+	if (path != NULL && strcmp(path, "none") == 0)
+		return 0;
+	if (path == NULL && (path = control_default_path()) == NULL) {
+		log_warnx("no control socket: not root and no XDG_RUNTIME_DIR "
+		    "(set control_socket to have one)");
+		return 0;
+	}
+	ctl.fd = make_socket(path, conf);
+	if (ctl.fd == -1) {
+		if (configured) {
+			log_error("unable to create control socket %s", path);
+			return -1;
+		}
+		log_warn("unable to create control socket %s; running without",
+		    path);
+		return 0;
+	}
+	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	ev_io_init(&ctl.accept_w, accept_cb, ctl.fd, EV_READ);
+	ev_io_start(loop, &ctl.accept_w);
+	log_debug("control socket %s", path);
+	return 0;
+}
+
+void
+control_free(void)
+{
+	while (ctl.clients != NULL)
+		client_close(ctl.clients);
+	if (ctl.fd == -1)
+		return;
+	ev_io_stop(ctl.loop, &ctl.accept_w);
+	(void)close(ctl.fd);
+	ctl.fd = -1;
+	if (unlink(ctl.path) == -1 && errno != ENOENT)
+		log_warn("unable to remove control socket %s", ctl.path);
+}

@@ -1,0 +1,40 @@
+/*
+ * The control socket: a UNIX stream socket in corral's loop that corralctl
+ * (or a script) talks to.  One request per connection: a line of words,
+ * "VERB [ARG...]\n"; the reply is "ok", "error" or "denied" on its first
+ * line, then free text, then the connection closes.  See corralctl(1).
+ *
+ * A client can never stall or crash corral: all I/O is non-blocking, a
+ * request is at most CONTROL_REQUEST_MAX bytes, at most CONTROL_CLIENTS_MAX
+ * clients are served at once (accepting pauses beyond that), and a client
+ * has CONTROL_IDLE_S seconds from connect to its whole request.
+ */
+#ifndef CORRAL_CONTROL_H
+#define CORRAL_CONTROL_H
+
+#include <ev.h>
+
+#include "config.h"
+#include "strbuf.h"
+
+#define CONTROL_REQUEST_MAX	4096
+#define CONTROL_CLIENTS_MAX	32
+#define CONTROL_IDLE_S		5.0
+
+/*
+ * Creates the socket named by conf (or the default).  Returns 0, also when
+ * the default socket cannot be made (warned, corral runs without it), or -1
+ * (logged) when a control_socket given in the file cannot be made.
+ */
+int	control_init(struct ev_loop *loop, const struct config *conf);
+
+/* Closes every client and removes the socket file. */
+void	control_free(void);
+
+/*
+ * Runs one request line (without its newline) and appends the reply.
+ * Exposed for tests and fuzzing.
+ */
+void	control_execute(char *line, struct strbuf *reply);
+
+#endif

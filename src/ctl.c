@@ -1,0 +1,238 @@
+/*
+ * corralctl: the client of corral's control socket.  It turns its command
+ * line into one request line, prints the reply, and exits with a status a
+ * script can test (see corralctl(1)):
+ *   0 done, 1 corral refused or failed the request, 2 usage,
+ *   3 corral is not reachable, 4 permission denied.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlpath.h"
+
+enum { EX_DONE, EX_FAILED, EX_USAGE, EX_UNREACHABLE, EX_DENIED };
+
+#define REPLY_TIMEOUT_MS	30000
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: corralctl [-s SOCKET] [--json] status [NAME...]\n"
+	    "       corralctl [-s SOCKET] start|stop|restart NAME...\n"
+	    "       corralctl [-s SOCKET] signal NAME SIGNAL\n"
+	    "       corralctl [-s SOCKET] reload [--dry-run]\n"
+	    "       corralctl [-s SOCKET] shutdown | check\n");
+}
+
+static int
+build_request(int argc, char *argv[], bool json, char *buf, size_t len)
+{
+	static const struct { const char *verb; int min, max; } verbs[] = {
+		{ "status", 0, INT_MAX }, { "start", 1, INT_MAX },
+		{ "stop", 1, INT_MAX }, { "restart", 1, INT_MAX },
+		{ "signal", 2, 2 }, { "reload", 0, 1 }, { "shutdown", 0, 0 },
+		{ "check", 0, 0 },
+	};
+	size_t n = 0;
+	int i, nargs = argc - 1;
+
+	for (i = 0; i < (int)(sizeof(verbs) / sizeof(verbs[0])); i++)
+		if (strcmp(argv[0], verbs[i].verb) == 0)
+			break;
+	if (i == (int)(sizeof(verbs) / sizeof(verbs[0])) ||
+	    nargs < verbs[i].min || nargs > verbs[i].max)
+		return -1;
+	if (strcmp(argv[0], "reload") == 0 && nargs == 1 &&
+	    strcmp(argv[1], "--dry-run") != 0)
+		return -1;
+	n += (size_t)snprintf(buf + n, len - n, "%s%s", argv[0],
+	    json && strcmp(argv[0], "status") == 0 ? " --json" : "");
+	for (i = 1; i < argc && n < len; i++) {
+		if (strpbrk(argv[i], " \t\n") != NULL || *argv[i] == '\0')
+			return -1;
+		n += (size_t)snprintf(buf + n, len - n, " %s", argv[i]);
+	}
+	if (n + 2 > len)
+		return -1;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return 0;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "corralctl: %s: socket path too long\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		fprintf(stderr, "corralctl: unable to create a socket: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		int e = errno;
+
+		fprintf(stderr, "corralctl: cannot reach corral at %s: %s%s\n",
+		    path, strerror(e), e == ENOENT || e == ECONNREFUSED ?
+		    " (is corral running? -s or $CORRAL_SOCKET pick another "
+		    "socket)" : "");
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Reads the whole reply (corral closes after it); NULL on error. */
+static char *
+read_reply(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (buf != NULL) {
+		ssize_t r;
+
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		if (poll(&p, 1, REPLY_TIMEOUT_MS) == 0) {
+			fprintf(stderr, "corralctl: no reply from corral "
+			    "within %d s\n", REPLY_TIMEOUT_MS / 1000);
+			break;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			break;
+		if (r == 0) {
+			buf[len] = '\0';
+			return buf;
+		}
+		len += (size_t)r;
+	}
+	free(buf);
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = getenv("CORRAL_SOCKET");
+	char req[CONTROL_REQUEST_MAX], *reply, *body;
+	bool json = false;
+	int ch, fd, status;
+
+	while ((ch = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_DONE;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	/* --json may also follow the verb, as in `corralctl status --json`. */
+	if (argc >= 2 && strcmp(argv[0], "status") == 0 &&
+	    strcmp(argv[1], "--json") == 0) {
+		json = true;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	if (argc < 1 || build_request(argc, argv, json, req, sizeof(req)) == -1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (path == NULL || *path == '\0')
+		path = control_default_path();
+	if (path == NULL) {
+		fprintf(stderr, "corralctl: no socket given (-s SOCKET or "
+		    "$CORRAL_SOCKET) and no XDG_RUNTIME_DIR\n");
+		return EX_UNREACHABLE;
+	}
+	if ((fd = connect_to(path)) == -1)
+		return EX_UNREACHABLE;
+	if (send_all(fd, req, strlen(req)) == -1 ||
+	    (reply = read_reply(fd)) == NULL) {
+		fprintf(stderr, "corralctl: lost the connection to corral at "
+		    "%s\n", path);
+		(void)close(fd);
+		return EX_UNREACHABLE;
+	}
+	(void)close(fd);
+	body = strchr(reply, '\n');
+	body = body != NULL ? body + 1 : reply + strlen(reply);
+	if (strncmp(reply, "ok\n", 3) == 0) {
+		fputs(body, stdout);
+		status = EX_DONE;
+	} else if (strncmp(reply, "denied\n", 7) == 0) {
+		fprintf(stderr, "corralctl: %s: permission denied\n", path);
+		status = EX_DENIED;
+	} else {
+		/* Status and check failures are answers: print them on stdout. */
+		fputs(body, strcmp(argv[0], "check") == 0 ? stdout : stderr);
+		status = EX_FAILED;
+	}
+	free(reply);
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "corralctl: unable to write: %s\n",
+		    strerror(errno));
+		return EX_FAILED;
+	}
+	return status;
+}

@@ -1,0 +1,143 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "status.h"
+#include "values.h"
+
+static void
+last_exit(const struct service *s, char *buf, size_t len)
+{
+	if (s->started_at == 0 || service_is_live(s))
+		snprintf(buf, len, "-");
+	else if (s->spawn_failed)
+		snprintf(buf, len, "spawn error");
+	else if (WIFSIGNALED(s->status))
+		snprintf(buf, len, "signal %s", signal_name(WTERMSIG(s->status)));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(s->status));
+}
+
+static void
+uptime(const struct service *s, ev_tstamp now, char *buf, size_t len)
+{
+	long t;
+
+	if (!service_is_live(s) || s->started_at == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = lround(now - s->started_at);
+	if (t < 60)
+		snprintf(buf, len, "%lds", t);
+	else if (t < 3600)
+		snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else
+		snprintf(buf, len, "%ldd%02ldh", t / 86400, t / 3600 % 24);
+}
+
+void
+status_table(struct strbuf *b, struct service *const *svcs, size_t n,
+    ev_tstamp now)
+{
+	sb_printf(b, "%-20s %-9s %7s %8s %8s  %s\n", "NAME", "STATE", "PID",
+	    "UPTIME", "RESTARTS", "LAST EXIT");
+	for (size_t i = 0; i < n; i++) {
+		const struct service *s = svcs[i];
+		char up[32], ex[48];
+
+		uptime(s, now, up, sizeof(up));
+		last_exit(s, ex, sizeof(ex));
+		sb_printf(b, "%-20s %-9s %7d %8s %8u  %s\n", s->conf->name,
+		    service_state_name(s->state), (int)s->pid, up, s->restarts,
+		    ex);
+	}
+}
+
+void
+status_json(struct strbuf *b, struct service *const *svcs, size_t n)
+{
+	sb_printf(b, "{\"time\":%.3f,\"services\":[", ev_time());
+	for (size_t i = 0; i < n; i++) {
+		const struct service *s = svcs[i];
+
+		sb_printf(b, "%s{\"name\":", i ? "," : "");
+		sb_json_string(b, s->conf->name);
+		sb_printf(b, ",\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,",
+		    service_state_name(s->state), (int)s->pid, s->restarts);
+		if (s->started_at != 0)
+			sb_printf(b, "\"started_at\":%.3f,", s->started_wall);
+		else
+			sb_printf(b, "\"started_at\":null,");
+		if (s->started_at == 0 || service_is_live(s))
+			sb_printf(b, "\"last_exit\":null");
+		else if (s->spawn_failed) {
+			sb_printf(b, "\"last_exit\":{\"spawn_error\":");
+			sb_json_string(b, strerror(s->spawn_errno));
+			sb_printf(b, "}");
+		} else if (WIFSIGNALED(s->status))
+			sb_printf(b, "\"last_exit\":{\"signal\":\"%s\"}",
+			    signal_name(WTERMSIG(s->status)));
+		else
+			sb_printf(b, "\"last_exit\":{\"code\":%d}",
+			    WEXITSTATUS(s->status));
+		sb_printf(b, "}");
+	}
+	sb_printf(b, "]}\n");
+}
+
+int
+status_write(const char *path, struct service *const *svcs, size_t n)
+{
+	struct strbuf b = { 0 };
+	char *tmp = NULL;
+	size_t off = 0;
+	int fd = -1, saved;
+
+	status_json(&b, svcs, n);
+	if (b.oom || asprintf(&tmp, "%s.tmp", path) == -1) {
+		tmp = NULL;
+		errno = ENOMEM;
+		goto fail;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto fail;
+	while (off < b.len) {
+		ssize_t r = write(fd, b.p + off, b.len - off);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		off += (size_t)r;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	sb_free(&b);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		(void)close(fd);
+	if (tmp != NULL)
+		(void)unlink(tmp);
+	free(tmp);
+	sb_free(&b);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,29 @@
+/*
+ * How services look from outside: the `corralctl status` table, its JSON,
+ * and the status file (the same JSON, replaced atomically).
+ */
+#ifndef CORRAL_STATUS_H
+#define CORRAL_STATUS_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+#include "service.h"
+#include "strbuf.h"
+
+/*
+ * One line per service: name, state, pid, uptime, restarts, last exit.
+ * now is CLOCK_MONOTONIC, as services' started_at.
+ */
+void	status_table(struct strbuf *b, struct service *const *svcs, size_t n,
+	    ev_tstamp now);
+void	status_json(struct strbuf *b, struct service *const *svcs, size_t n);
+
+/*
+ * Writes the JSON of svcs to path through a temporary file in the same
+ * directory and rename(2), so a reader sees the old file or the new one,
+ * never half of one.  Returns 0, or -1 with errno set.
+ */
+int	status_write(const char *path, struct service *const *svcs, size_t n);
+
+#endif
