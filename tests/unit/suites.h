@@ -14,6 +14,7 @@
 	X(service_suite) \
 	X(plan_suite) \
 	X(pidmap_suite) \
+	X(output_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
