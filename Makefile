@@ -26,7 +26,7 @@ DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 
 CORRAL_SRCS = src/values.c src/log.c src/config.c src/service.c src/plan.c \
 	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
-	      src/strbuf.c src/status.c src/ctlpath.c src/control.c \
+	      src/strbuf.c src/status.c src/ctlpath.c src/control.c src/svcnotify.c \
 	      src/supervisor.c src/signals.c src/main.c
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -124,6 +124,39 @@ install: $(BUILD)/corral $(BUILD)/corralctl
 clean:
 	rm -rf build build-san build-cov
 
+# Benchmarks (tests/bench/run.py, issue 8); never part of `make check`.
+# `make bench BENCH_ARGS=--quick` is the short run.  bench-peers runs
+# ../shared/bench/peers.py: the same workloads on tini, dumb-init, catatonit,
+# supervisord, s6, runit and corral (PEERS_ARGS, e.g. '--quick --adapters
+# tini,s6,corral').  CORRAL is absolute: peers.py starts it from a temp dir.
+BENCH_SRCS  = $(wildcard tests/bench/*.c)
+BENCH_BINS  = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+PEER_PACKAGES = tini dumb-init catatonit supervisor s6 runit
+PEERS_ARGS ?= --all
+
+$(BUILD)/bench/%: tests/bench/%.c | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
+
+bench: all $(BENCH_BINS)
+	python3 tests/bench/run.py --build $(BUILD) $(BENCH_ARGS)
+
+bench-peers: all
+	@missing=""; \
+	for p in $(PEER_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || exit 1; \
+		else \
+			echo "not installed:$$missing (skipped; to add them: sudo apt-get install -y$$missing)"; \
+		fi; \
+	fi
+	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
+
+.PHONY: bench bench-peers
 .PHONY: all deps check check-unit check-integration sanitize lint run install clean
 .DELETE_ON_ERROR:
 

@@ -113,6 +113,14 @@ static const struct key keys[] = {
 	S2(cleanup, cleanup, KT_COMMAND, cleanup_argv, false),
 	S(cleanup_timeout, KT_DURATION_INF),
 	S2(after, after, KT_NAMES, nafter, true),
+	S2(ready_check, ready_check, KT_COMMAND, ready_check_argv, false),
+	S(ready_interval, KT_DURATION),
+	S(ready_timeout, KT_DURATION_INF),
+	S(notify, KT_BOOL),
+	S2(health_check, health_check, KT_COMMAND, health_check_argv, false),
+	S(health_interval, KT_DURATION),
+	S(health_timeout, KT_DURATION),
+	S(health_retries, KT_UINT),
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -250,6 +258,11 @@ svc_new(const char *name, int line, unsigned index)
 	s->stop_timeout = NAN;			/* NAN: inherit [corral]'s */
 	s->cleanup_timeout = NAN;
 	s->umask = -1;
+	s->ready_interval = 1;
+	s->ready_timeout = 60;
+	s->health_interval = 30;
+	s->health_timeout = 5;
+	s->health_retries = 3;
 	s->uid = (uid_t)-1;
 	s->gid = (gid_t)-1;
 	return s;
@@ -273,6 +286,10 @@ svc_free(struct svc_conf *s)
 	free(s->env);
 	free(s->cleanup);
 	free(s->cleanup_argv);
+	free(s->ready_check);
+	free(s->ready_check_argv);
+	free(s->health_check);
+	free(s->health_check_argv);
 	for (size_t i = 0; i < s->nafter; i++)
 		free(s->after[i]);
 	free(s->after);
@@ -350,6 +367,14 @@ config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
 	    a->kill_signal != b->kill_signal ||
 	    !same_str(a->cleanup, b->cleanup) ||
 	    !same_double(a->cleanup_timeout, b->cleanup_timeout) ||
+	    !same_str(a->ready_check, b->ready_check) ||
+	    !same_double(a->ready_interval, b->ready_interval) ||
+	    !same_double(a->ready_timeout, b->ready_timeout) ||
+	    a->notify != b->notify ||
+	    !same_str(a->health_check, b->health_check) ||
+	    !same_double(a->health_interval, b->health_interval) ||
+	    !same_double(a->health_timeout, b->health_timeout) ||
+	    a->health_retries != b->health_retries ||
 	    a->nafter != b->nafter)
 		return false;
 	for (size_t i = 0; i < a->nafter; i++)
@@ -367,7 +392,8 @@ config_same_process(const struct svc_conf *a, const struct svc_conf *b)
 	    a->uid != b->uid || a->gid != b->gid || a->umask != b->umask ||
 	    a->output != b->output ||
 	    !same_str(a->output_path, b->output_path) ||
-	    a->foreground != b->foreground || a->nenv != b->nenv ||
+	    a->foreground != b->foreground || a->notify != b->notify ||
+	    a->nenv != b->nenv ||
 	    memcmp(a->limits, b->limits, sizeof(a->limits)) != 0)
 		return false;
 	for (size_t i = 0; i < a->nenv; i++)
@@ -1327,6 +1353,15 @@ resolve(struct loader *ld)
 			s->stop_timeout = c->stop_timeout;
 		if (isnan(s->cleanup_timeout))
 			s->cleanup_timeout = c->cleanup_timeout;
+		for (size_t j = 0; j < s->nenv; j++)
+			if (strncmp(s->env[j], "WATCHDOG_USEC=", 14) == 0)
+				s->watchdog = strtod(s->env[j] + 14, NULL) / 1e6;
+		if (s->ready_interval <= 0 && s->ready_check_argv != NULL)
+			err_at(ld, s->line, "[service:%s]: ready_interval must "
+			    "be more than 0", s->name);
+		if (s->health_interval <= 0 && s->health_check_argv != NULL)
+			err_at(ld, s->line, "[service:%s]: health_interval must "
+			    "be more than 0", s->name);
 		if (s->argv == NULL && !has_entry(ld, s, "command"))
 			err_at(ld, s->line, "[service:%s]: no command (add "
 			    "'command = PROGRAM ARGS...')", s->name);

@@ -80,6 +80,18 @@ struct svc_conf {
 	char		**cleanup_argv;
 	double		 cleanup_timeout;	/* resolved against [corral] */
 
+	char		*ready_check;		/* as written; NULL: none */
+	char		**ready_check_argv;
+	double		 ready_interval;
+	double		 ready_timeout;
+	bool		 notify;		/* READY=1 over NOTIFY_SOCKET */
+	char		*health_check;
+	char		**health_check_argv;
+	double		 health_interval;
+	double		 health_timeout;
+	unsigned	 health_retries;
+	double		 watchdog;		/* from WATCHDOG_USEC in environment; 0: none */
+
 	char		**after;		/* names; NULL-terminated */
 	size_t		 nafter;
 	unsigned	*after_idx;		/* indexes into config->services */

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 /* PID_ORPHAN: an adopted process that corral asked to stop at shutdown. */
-enum pid_kind { PID_NONE, PID_SERVICE, PID_HOOK, PID_ORPHAN };
+enum pid_kind { PID_NONE, PID_SERVICE, PID_HOOK, PID_CHECK, PID_ORPHAN };
 
 struct pidmap_slot {
 	pid_t		 pid;		/* 0: empty */

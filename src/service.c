@@ -19,7 +19,9 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 		[SE_STOP]	  = T(STOPPED, NONE),
 	},
 	[SS_STARTING] = {
-		[SE_SPAWNED]	  = T(RUNNING, MARK_UP),
+		[SE_SPAWNED]	  = T(STARTING, EXECED),
+		[SE_READY]	  = T(RUNNING, MARK_UP),
+		[SE_TIMEOUT]	  = T(STOPPING, NOT_READY),
 		[SE_SPAWN_FAILED] = T(CLEANUP, CLEANUP),
 		[SE_EXITED]	  = T(STOPPING, STOP_LEFTOVERS),
 		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
@@ -152,10 +154,15 @@ service_decide(struct service *s, ev_tstamp now)
 
 	if (!s->want_up)
 		return SE_FINISH;
-	s->failed_start = s->spawn_failed || now - s->started_at < c->start_seconds;
-	/* On its own, only a success code is success: a signal is a crash. */
+	s->failed_start = s->spawn_failed || s->not_ready ||
+	    now - s->started_at < c->start_seconds;
+	/*
+	 * On its own, only a success code is success: a signal is a crash.
+	 * A service corral stopped for its health never ended well.
+	 */
 	success = !s->spawn_failed && WIFEXITED(s->status) &&
-	    exit_set_has(&c->success_codes, WEXITSTATUS(s->status));
+	    exit_set_has(&c->success_codes, WEXITSTATUS(s->status)) &&
+	    s->reason != SR_HEALTH && s->reason != SR_TIMEOUT;
 	restart = c->restart == RESTART_ALWAYS ||
 	    (c->restart == RESTART_ON_FAILURE && !success);
 	if (!restart) {

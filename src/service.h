@@ -8,7 +8,8 @@
  * the actions out (fork, kill, timers), so the whole table is testable with
  * plain function calls.
  *
- *   idle --START--> starting --SPAWNED--> running
+ *   idle --START--> starting --SPAWNED, READY--> running
+ *   starting --TIMEOUT (not ready in time)--> stopping
  *   starting/running --STOP--> stopping --DOWN--> cleanup
  *   starting/running --DOWN (on its own)--> cleanup
  *   cleanup --CLEANED--> (decide) --RESTART--> starting
@@ -32,11 +33,13 @@
 	X(STOPPED, "stopped") X(BACKOFF, "backoff") X(FAILED, "failed")
 
 #define SVC_EVENTS(X)							\
-	X(START) X(SPAWNED) X(SPAWN_FAILED) X(EXITED) X(DOWN) X(STOP)	\
-	X(TIMEOUT) X(CLEANED) X(RESTART) X(RETRY) X(GIVE_UP) X(FINISH)
+	X(START) X(SPAWNED) X(READY) X(SPAWN_FAILED) X(EXITED) X(DOWN)	\
+	X(STOP) X(TIMEOUT) X(CLEANED) X(RESTART) X(RETRY) X(GIVE_UP)	\
+	X(FINISH)
 
 #define SVC_ACTIONS(X)							\
-	X(NONE) X(SPAWN) X(MARK_UP) X(STOP) X(STOP_LEFTOVERS)		\
+	X(NONE) X(SPAWN) X(EXECED) X(MARK_UP) X(NOT_READY) X(STOP)	\
+	X(STOP_LEFTOVERS)						\
 	X(ESCALATE) X(CLEANUP) X(DECIDE) X(ARM_BACKOFF) X(GIVE_UP)	\
 	X(FINISH) X(CANCEL)
 
@@ -82,6 +85,22 @@ struct service {
 	bool		 sent_stop;	/* corral sent stop_signal in this run */
 	bool		 killed;	/* corral had to send kill_signal */
 	bool		 lingering;	/* main exited, its group is not empty */
+	bool		 not_ready;	/* stopped for missing ready_timeout */
+
+	/* ready_check and health_check: at most one process at a time. */
+	pid_t		 check_pid;
+	bool		 check_timed_out;
+	unsigned	 health_fails;	/* in a row */
+	int		 health_last;	/* -1 none yet, 0 failed, 1 passed */
+	double		 health_at;	/* wall clock of the last result */
+	ev_timer	 check_w;	/* next check, or the bound of this one */
+	ev_timer	 watchdog_w;	/* WATCHDOG=1 expected before it fires */
+
+	/* notify = yes: the socket corral listens on for this service. */
+	int		 notify_fd;
+	ev_io		 notify_w;
+	char		*notify_path;
+	char		 status_text[128];	/* last STATUS= */
 
 	unsigned	 failed_starts;	/* consecutive */
 	unsigned	 restarts;

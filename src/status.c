@@ -44,21 +44,48 @@ uptime(const struct service *s, ev_tstamp now, char *buf, size_t len)
 		snprintf(buf, len, "%ldd%02ldh", t / 86400, t / 3600 % 24);
 }
 
+/* What else an operator wants to know: why it waits, its health, its STATUS=. */
+static void
+note_of(const struct service *s, struct service *const *svcs, size_t n,
+    char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (s->state == SS_IDLE && s->want_up) {
+		for (size_t j = 0; j < s->conf->nafter; j++)
+			for (size_t i = 0; i < n; i++)
+				if (svcs[i]->conf->index == s->conf->after_idx[j] &&
+				    svcs[i]->state != SS_RUNNING) {
+					snprintf(buf, len, "waiting for %s (%s)",
+					    svcs[i]->conf->name,
+					    service_state_name(svcs[i]->state));
+					return;
+				}
+	}
+	if (s->status_text[0] != '\0')
+		snprintf(buf, len, "%s", s->status_text);
+	else if (s->state == SS_RUNNING && s->health_last == 0)
+		snprintf(buf, len, "health check failing (%u of %u)",
+		    s->health_fails, s->conf->health_retries);
+}
+
 void
 status_table(struct strbuf *b, struct service *const *svcs, size_t n,
     ev_tstamp now)
 {
-	sb_printf(b, "%-20s %-9s %7s %8s %8s  %s\n", "NAME", "STATE", "PID",
-	    "UPTIME", "RESTARTS", "LAST EXIT");
+	sb_printf(b, "%-20s %-9s %7s %8s %8s  %-14s %s\n", "NAME", "STATE",
+	    "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NOTE");
 	for (size_t i = 0; i < n; i++) {
 		const struct service *s = svcs[i];
 		char up[32], ex[48];
 
+		char note[192];
+
 		uptime(s, now, up, sizeof(up));
 		last_exit(s, ex, sizeof(ex));
-		sb_printf(b, "%-20s %-9s %7d %8s %8u  %s\n", s->conf->name,
+		note_of(s, svcs, n, note, sizeof(note));
+		sb_printf(b, "%-20s %-9s %7d %8s %8u  %-14s %s\n", s->conf->name,
 		    service_state_name(s->state), (int)s->pid, up, s->restarts,
-		    ex);
+		    ex, note);
 	}
 }
 
@@ -89,6 +116,14 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		else
 			sb_printf(b, "\"last_exit\":{\"code\":%d}",
 			    WEXITSTATUS(s->status));
+		if (s->status_text[0] != '\0') {
+			sb_printf(b, ",\"status_text\":");
+			sb_json_string(b, s->status_text);
+		}
+		if (s->health_last >= 0)
+			sb_printf(b, ",\"health\":{\"last\":\"%s\",\"at\":%.3f,"
+			    "\"fails_in_a_row\":%u}", s->health_last ? "pass" :
+			    "fail", s->health_at, s->health_fails);
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "]}\n");

@@ -34,6 +34,7 @@
 #include "spawn.h"
 #include "status.h"
 #include "supervisor.h"
+#include "svcnotify.h"
 #include "values.h"
 
 /* Fails to compile if ptr is not a pointer to type's member field. */
@@ -235,6 +236,9 @@ free_env(char **env, struct env_strings *own)
 
 /* --- process set-up ---------------------------------------------------- */
 
+/* What a child of a service is: its main process, its hook, or a check. */
+enum child_kind { CHILD_MAIN, CHILD_HOOK, CHILD_CHECK };
+
 /* Descriptors prepared for one spawn, closed in the parent afterwards. */
 struct child_io {
 	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
@@ -274,11 +278,14 @@ io_abort(struct child_io *io)
  * needs.  Returns 0, or -1 with errno set and a message logged.
  */
 static int
-prepare(const struct service *s, bool hook, struct spawn_req *req,
+prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
     struct child_io *io)
 {
 	const struct svc_conf *c = s->conf;
-	const char *what = hook ? "cleanup hook of " : "";
+	const char *what = kind == CHILD_HOOK ? "cleanup hook of " :
+	    kind == CHILD_CHECK ? "check of " : "";
+	/* Checks say what they found by their exit status, not their output. */
+	enum output_mode mode = kind == CHILD_CHECK ? OUTPUT_NULL : c->output;
 
 	memset(io, 0, sizeof(*io));
 	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
@@ -291,7 +298,7 @@ prepare(const struct service *s, bool hook, struct spawn_req *req,
 	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
 	req->groups = NULL;
 	req->ngroups = -1;
-	req->foreground = c->foreground && !hook;
+	req->foreground = c->foreground && kind == CHILD_MAIN;
 	/* Only root may set groups; anyone else keeps theirs. */
 	if (req->set_ids && geteuid() == 0) {
 		int n = 32;
@@ -316,7 +323,7 @@ prepare(const struct service *s, bool hook, struct spawn_req *req,
 		req->groups = io->groups;
 		req->ngroups = n;
 	}
-	switch (c->output) {
+	switch (mode) {
 	case OUTPUT_INHERIT:
 		break;
 	case OUTPUT_PREFIX:
@@ -333,7 +340,7 @@ prepare(const struct service *s, bool hook, struct spawn_req *req,
 		break;
 	case OUTPUT_NULL:
 	case OUTPUT_FILE: {
-		const char *path = c->output == OUTPUT_NULL ? "/dev/null" :
+		const char *path = mode == OUTPUT_NULL ? "/dev/null" :
 		    c->output_path;
 
 		io->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
@@ -365,8 +372,9 @@ static void stream_eof_cb(struct output_stream *, void *);
 
 /* After fork: the parent keeps only the read ends, and reads them. */
 static void
-attach_output(struct service *s, bool hook, struct child_io *io)
+attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 {
+	bool hook = kind == CHILD_HOOK;
 	struct output_stream *out = hook ? s->hook_out : s->out;
 	char prefix[sizeof(out->prefix)];
 
@@ -392,10 +400,13 @@ output_done(const struct service *s)
  * attached.  Returns the pid, or -1 with errno set and the failure logged.
  */
 static pid_t
-start_child(struct service *s, bool hook, char *const *more, size_t nmore,
-    int *status_fd)
+start_child(struct service *s, enum child_kind kind, char *const *more,
+    size_t nmore, int *status_fd)
 {
-	char *const *argv = hook ? s->conf->cleanup_argv : s->conf->argv;
+	char *const *argv = kind == CHILD_HOOK ? s->conf->cleanup_argv :
+	    kind == CHILD_CHECK ? (s->state == SS_STARTING ?
+	    s->conf->ready_check_argv : s->conf->health_check_argv) :
+	    s->conf->argv;
 	struct spawn_req req;
 	struct child_io io;
 	struct env_strings own;
@@ -403,7 +414,7 @@ start_child(struct service *s, bool hook, char *const *more, size_t nmore,
 	pid_t pid = -1;
 	int saved;
 
-	if (prepare(s, hook, &req, &io) == -1)
+	if (prepare(s, kind, &req, &io) == -1)
 		return -1;
 	env = service_env(s, more, nmore, &own);
 	if (env == NULL)
@@ -420,11 +431,12 @@ start_child(struct service *s, bool hook, char *const *more, size_t nmore,
 		io_abort(&io);
 		errno = saved;
 		log_warn("%s: unable to start %s%s", s->conf->name,
-		    hook ? "cleanup hook " : "", argv[0]);
+		    kind == CHILD_HOOK ? "cleanup hook " :
+		    kind == CHILD_CHECK ? "check " : "", argv[0]);
 		errno = saved;
 		return -1;
 	}
-	attach_output(s, hook, &io);
+	attach_output(s, kind, &io);
 	return pid;
 }
 
@@ -482,9 +494,22 @@ act_spawn(struct service *s)
 	s->killed = false;
 	s->hook_ran = false;
 	s->hook_timed_out = false;
+	s->not_ready = false;
+	s->health_last = -1;
+	s->status_text[0] = '\0';
 	s->phase = STOP_WINDOW;
-	pid = start_child(s, false, NULL, 0, &fd);
+	pid = -1;
+	if (!s->conf->notify || svcnotify_open(s) == 0) {
+		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
+
+		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
+		    s->notify_path != NULL ? s->notify_path : "");
+		more[0] = notify_env;
+		pid = start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
+		    &fd);
+	}
 	if (pid == -1) {
+		svcnotify_close(s);
 		s->spawn_failed = true;
 		s->spawn_errno = errno;
 		s->status = W_EXITCODE(126, 0);
@@ -506,12 +531,205 @@ act_spawn(struct service *s)
 static void
 start_dependents(void);
 
+/* --- readiness and health ----------------------------------------------- */
+
+static void
+stop_checks(struct service *s)
+{
+	ev_timer_stop(sv.loop, &s->check_w);
+	ev_timer_stop(sv.loop, &s->watchdog_w);
+	if (s->check_pid != 0) {
+		/* Its exit is reaped later and ignored: check_pid no longer matches. */
+		if (kill(-s->check_pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: unable to kill check %d", s->conf->name,
+			    (int)s->check_pid);
+		s->check_pid = 0;
+	}
+}
+
+static void
+run_check(struct service *s)
+{
+	bool ready = s->state == SS_STARTING;
+	pid_t pid;
+	int fd;
+
+	pid = start_child(s, CHILD_CHECK, NULL, 0, &fd);
+	if (pid == -1) {
+		/* Counted as a failed try; the next one comes at the interval. */
+		arm(&s->check_w, ready ? s->conf->ready_interval :
+		    s->conf->health_interval);
+		return;
+	}
+	(void)close(fd);	/* a failed exec shows as exit status 127 */
+	if (pidmap_put(&sv.pids, pid, PID_CHECK, s) == -1)
+		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
+		    (int)pid);
+	s->check_pid = pid;
+	s->check_timed_out = false;
+	arm(&s->check_w, ready ? s->conf->ready_interval : s->conf->health_timeout);
+}
+
+static void
+check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = container_of(w, struct service, check_w);
+
+	(void)loop;
+	(void)revents;
+	if (s->check_pid == 0) {
+		run_check(s);
+		return;
+	}
+	/* This try took too long: it fails, and its exit says so. */
+	s->check_timed_out = true;
+	if (kill(-s->check_pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: unable to kill check %d", s->conf->name,
+		    (int)s->check_pid);
+}
+
+static void
+health_failed(struct service *s, const char *why)
+{
+	log_warnx("%s: %s; restarting it", s->conf->name, why);
+	stop_checks(s);
+	s->reason = SR_HEALTH;
+	dispatch(s, SE_STOP);
+}
+
+static void
+check_ended(struct service *s, pid_t pid, int status)
+{
+	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    !s->check_timed_out;
+	char st[64];
+
+	if (pid != s->check_pid)
+		return;			/* stopped by stop_checks() */
+	s->check_pid = 0;
+	if (s->state == SS_STARTING) {
+		if (ok) {
+			dispatch(s, SE_READY);
+			return;
+		}
+		log_debug("%s: not ready yet", s->conf->name);
+		arm(&s->check_w, s->conf->ready_interval);
+		return;
+	}
+	if (s->state != SS_RUNNING)
+		return;
+	s->health_last = ok;
+	s->health_at = ev_time();
+	sv.status_dirty = sv.conf->status_file != NULL;
+	if (ok) {
+		s->health_fails = 0;
+		arm(&s->check_w, s->conf->health_interval);
+		return;
+	}
+	describe_status(status, st, sizeof(st));
+	s->health_fails++;
+	log_warnx("%s: health check failed (%s%s), %u of %u", s->conf->name,
+	    s->check_timed_out ? "timed out, " : "", st, s->health_fails,
+	    s->conf->health_retries);
+	if (s->health_fails >= s->conf->health_retries) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%u health checks failed in a row",
+		    s->health_fails);
+		health_failed(s, why);
+		return;
+	}
+	arm(&s->check_w, s->conf->health_interval);
+}
+
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = container_of(w, struct service, watchdog_w);
+
+	(void)loop;
+	(void)revents;
+	if (s->state == SS_RUNNING)
+		health_failed(s, "no WATCHDOG=1 within WATCHDOG_USEC");
+}
+
+/* What a `notify = yes` service tells corral. */
+static void
+service_notified(struct service *s, enum svcnotify_field f, const char *value)
+{
+	switch (f) {
+	case SN_READY:
+		if (s->state == SS_STARTING)
+			dispatch(s, SE_READY);
+		break;
+	case SN_STATUS:
+		snprintf(s->status_text, sizeof(s->status_text), "%s", value);
+		sv.status_dirty = sv.conf->status_file != NULL;
+		break;
+	case SN_WATCHDOG:
+		if (s->conf->watchdog > 0 && ev_is_active(&s->watchdog_w))
+			ev_timer_again(sv.loop, &s->watchdog_w);
+		break;
+	case SN_STOPPING:
+	case SN_RELOADING:
+		log_debug("%s: says it is %s", s->conf->name,
+		    f == SN_STOPPING ? "stopping" : "reloading");
+		break;
+	case SN_MAINPID:
+		/* corral keeps following the process it started itself. */
+		log_debug("%s: MAINPID=%s ignored", s->conf->name, value);
+		break;
+	}
+}
+
+/* The exec succeeded: up now, or once its readiness rule says so. */
+static enum svc_event
+act_execed(struct service *s)
+{
+	const struct svc_conf *c = s->conf;
+
+	if (c->ready_check_argv == NULL && !c->notify)
+		return SE_READY;
+	log_info("%s: started (pid %d), waiting until it is ready",
+	    c->name, (int)s->pid);
+	arm(&s->timer_w, c->ready_timeout);
+	if (c->ready_check_argv != NULL)
+		arm(&s->check_w, c->ready_interval);
+	return SE_NONE;
+}
+
 static enum svc_event
 act_mark_up(struct service *s)
 {
-	log_info("%s: running (pid %d)", s->conf->name, (int)s->pid);
+	const struct svc_conf *c = s->conf;
+
+	ev_timer_stop(sv.loop, &s->timer_w);
+	stop_checks(s);
+	s->health_fails = 0;
+	if (c->health_check_argv != NULL)
+		arm(&s->check_w, c->health_interval);
+	if (c->watchdog > 0) {
+		ev_timer_set(&s->watchdog_w, 0, c->watchdog);
+		ev_timer_again(sv.loop, &s->watchdog_w);
+	}
+	log_info("%s: running (pid %d)", c->name, (int)s->pid);
 	start_dependents();
 	return SE_NONE;
+}
+
+static enum svc_event act_stop(struct service *);
+
+static enum svc_event
+act_not_ready(struct service *s)
+{
+	char d[32];
+
+	format_duration(s->conf->ready_timeout, d, sizeof(d));
+	log_warnx("%s: not ready within ready_timeout %s", s->conf->name, d);
+	stop_checks(s);
+	s->not_ready = true;
+	s->reason = SR_TIMEOUT;
+	return act_stop(s);
 }
 
 static void
@@ -661,6 +879,8 @@ act_cleanup(struct service *s)
 	int fd;
 
 	ev_timer_stop(sv.loop, &s->timer_w);
+	stop_checks(s);
+	svcnotify_close(s);
 	if (s->lingering) {
 		s->lingering = false;
 		sv.nlingering--;
@@ -679,7 +899,7 @@ act_cleanup(struct service *s)
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
-	pid = start_child(s, true, more, 2, &fd);
+	pid = start_child(s, CHILD_HOOK, more, 2, &fd);
 	if (pid == -1) {
 		s->hook_status = W_EXITCODE(126, 0);
 		sv.unclean = true;
@@ -803,7 +1023,9 @@ perform(struct service *s, enum svc_action a)
 	switch (a) {
 	case SA_NONE:		return SE_NONE;
 	case SA_SPAWN:		return act_spawn(s);
+	case SA_EXECED:		return act_execed(s);
 	case SA_MARK_UP:	return act_mark_up(s);
+	case SA_NOT_READY:	return act_not_ready(s);
 	case SA_STOP:		return act_stop(s);
 	case SA_STOP_LEFTOVERS:	return act_stop_leftovers(s);
 	case SA_ESCALATE:	return act_escalate(s);
@@ -876,6 +1098,9 @@ dispatch(struct service *s, enum svc_event ev)
 			break;
 		}
 		s->state = t->next;
+		if ((from == SS_STARTING || from == SS_RUNNING) &&
+		    t->next != SS_STARTING && t->next != SS_RUNNING)
+			stop_checks(s);
 		if (from == SS_RUNNING && t->next != SS_RUNNING)
 			sv.nrunning--;
 		else if (from != SS_RUNNING && t->next == SS_RUNNING)
@@ -1037,6 +1262,10 @@ reaper_cb(struct ev_loop *loop, ev_child *w, int revents)
 	case PID_HOOK:
 		pidmap_del(&sv.pids, pid);
 		hook_ended(owner, status);
+		break;
+	case PID_CHECK:
+		pidmap_del(&sv.pids, pid);
+		check_ended(owner, pid, status);
 		break;
 	case PID_ORPHAN:
 		pidmap_del(&sv.pids, pid);
@@ -1241,6 +1470,7 @@ begin_shutdown(const char *why)
 			sv.unclean = true;
 		}
 		s->want_up = false;
+		stop_checks(s);
 		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
 		if (!isinf(sv.plan.latest_kill[i]))
@@ -1733,10 +1963,14 @@ service_new(struct svc_conf *c)
 	s->conf = c;
 	s->state = SS_IDLE;
 	s->exec_fd = -1;
+	s->notify_fd = -1;
+	s->health_last = -1;
 	for (int k = 0; k < 2; k++)
 		s->out[k].fd = s->hook_out[k].fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
+	ev_init(&s->check_w, check_timer_cb);
+	ev_init(&s->watchdog_w, watchdog_cb);
 	return s;
 }
 
@@ -1746,6 +1980,8 @@ service_free(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
+	stop_checks(s);
+	svcnotify_close(s);
 	if (s->exec_fd != -1) {
 		ev_io_stop(sv.loop, &s->exec_w);
 		(void)close(s->exec_fd);
@@ -1804,6 +2040,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 			goto oom;
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
+	svcnotify_init(loop, service_notified);
 	ev_child_init(&sv.reaper_w, reaper_cb, 0, 0);
 	ev_child_start(loop, &sv.reaper_w);
 	/* Status file writes are batched: one per loop iteration at most. */
@@ -1896,6 +2133,7 @@ supervisor_free(void)
 	}
 	ev_prepare_stop(sv.loop, &sv.prepare_w);
 	ev_child_stop(sv.loop, &sv.reaper_w);
+	svcnotify_free();
 	free(sv.retired);
 	free(sv.svcs);
 	plan_free(&sv.plan);
