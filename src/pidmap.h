@@ -10,8 +10,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* PID_ORPHAN: an adopted process that corral asked to stop at shutdown. */
-enum pid_kind { PID_NONE, PID_SERVICE, PID_HOOK, PID_CHECK, PID_ORPHAN };
+/*
+ * PID_ORPHAN: an adopted process that corral asked to stop at shutdown.
+ * PID_DISOWNED: a check that was killed and whose service may be gone by
+ * the time it is reaped; its exit means nothing.
+ */
+enum pid_kind {
+	PID_NONE, PID_SERVICE, PID_HOOK, PID_CHECK, PID_ORPHAN, PID_DISOWNED,
+};
 
 struct pidmap_slot {
 	pid_t		 pid;		/* 0: empty */

@@ -539,10 +539,11 @@ stop_checks(struct service *s)
 	ev_timer_stop(sv.loop, &s->check_w);
 	ev_timer_stop(sv.loop, &s->watchdog_w);
 	if (s->check_pid != 0) {
-		/* Its exit is reaped later and ignored: check_pid no longer matches. */
 		if (kill(-s->check_pid, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("%s: unable to kill check %d", s->conf->name,
 			    (int)s->check_pid);
+		/* Reaped later, when s may be freed already. */
+		(void)pidmap_put(&sv.pids, s->check_pid, PID_DISOWNED, NULL);
 		s->check_pid = 0;
 	}
 }
@@ -1266,6 +1267,9 @@ reaper_cb(struct ev_loop *loop, ev_child *w, int revents)
 	case PID_CHECK:
 		pidmap_del(&sv.pids, pid);
 		check_ended(owner, pid, status);
+		break;
+	case PID_DISOWNED:
+		pidmap_del(&sv.pids, pid);
 		break;
 	case PID_ORPHAN:
 		pidmap_del(&sv.pids, pid);
