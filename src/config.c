@@ -1421,7 +1421,8 @@ config_load(const char *path, struct diag *d)
 	size_t len = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		diag_add(d, true, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;

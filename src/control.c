@@ -366,9 +366,11 @@ control_init(struct ev_loop *loop, const struct config *conf)
 	ctl.loop = loop;
 	ctl.uid = geteuid();
 	ctl.gid = conf->control_group != NULL ? conf->control_gid : (gid_t)-1;
+	if (path == NULL)
+		path = control_default_path();
 	if (path != NULL && strcmp(path, "none") == 0)
 		return 0;
-	if (path == NULL && (path = control_default_path()) == NULL) {
+	if (path == NULL) {
 		log_warnx("no control socket: not root and no XDG_RUNTIME_DIR "
 		    "(set control_socket to have one)");
 		return 0;

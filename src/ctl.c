@@ -163,7 +163,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = getenv("CORRAL_SOCKET");
+	const char *path = NULL;
 	char req[CONTROL_REQUEST_MAX], *reply, *body;
 	bool json = false;
 	int ch, fd, status;

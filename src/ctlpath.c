@@ -9,8 +9,11 @@ const char *
 control_default_path(void)
 {
 	static char buf[PATH_MAX];
-	const char *dir;
+	const char *dir = getenv("CORRAL_SOCKET");
 
+	/* The same variable tells corralctl where corral listens. */
+	if (dir != NULL && *dir != '\0')
+		return dir;
 	if (geteuid() == 0)
 		return "/run/corral.sock";
 	dir = getenv("XDG_RUNTIME_DIR");

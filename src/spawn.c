@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <stdint.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +78,24 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* EBADF expected */
 }
 
+/*
+ * glibc refuses sigaction() on the signals it reserves (32 and 33), so an
+ * ignored one inherited from whoever started corral would stay ignored in
+ * the service.  The kernel takes SIG_DFL for them all the same.
+ */
+static void
+reset_reserved(int sig)
+{
+	struct {
+		void		*handler;
+		unsigned long	 flags;
+		void		*restorer;
+		uint64_t	 mask;
+	} ksa = { 0 };		/* handler NULL is SIG_DFL */
+
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
 static void
 child(const struct spawn_req *req, int errfd, int nullfd)
 {
@@ -86,7 +106,9 @@ child(const struct spawn_req *req, int errfd, int nullfd)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL etc. */
+		if (sigaction(sig, &sa, NULL) == -1 && sig != SIGKILL &&
+		    sig != SIGSTOP)
+			reset_reserved(sig);
 	sigemptyset(&empty);
 	if (req->foreground) {
 		sigset_t ttou;

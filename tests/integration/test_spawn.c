@@ -1,0 +1,123 @@
+/*
+ * What a service starts with (SPEC §4): spawn errors reported as such, and
+ * a clean slate of descriptors, signal mask and dispositions.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+START_TEST(spawn_error_leaves_others_alone)
+{
+	struct h_proc *c = h_corral(
+	    "[service:bad]\n"
+	    "command = /nonexistent\n"
+	    "\n"
+	    "[service:good]\n"
+	    "command = @SVC@/catch @T@/good TERM=die\n");
+	const char *good = h_path("good");
+	pid_t pid;
+
+	ck_assert_msg(h_wait_text(c->err, "corral: bad: cannot execute "
+	    "/nonexistent: No such file or directory\n", H_WAIT_MS),
+	    "no spawn error for /nonexistent; %s", h_ctx(c));
+	ck_assert_msg(h_wait_events(good, "start", 1, H_WAIT_MS),
+	    "good did not start; %s", h_ctx(c));
+	pid = h_event(good, "start", 0).pid;
+	ck_assert_msg(h_alive(pid) && h_event_count(good, "start") == 1 &&
+	    h_event_count(good, "TERM") == 0,
+	    "good was disturbed by bad's spawn error; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	/* bad ended with a failed start: the shutdown is not clean. */
+	h_expect_exit(c, 3, H_WAIT_MS);
+	ck_assert_msg(h_event_count(good, "TERM") == 1,
+	    "good did not get its stop signal; %s", h_ctx(c));
+}
+END_TEST
+
+/* The value of "NAME VALUE" in an envinfo file. */
+static const char *
+info(const char *text, const char *name)
+{
+	const char *key = h_fmt("\n%s ", name), *p;
+	const char *all = h_fmt("\n%s", text);
+
+	p = strstr(all, key);
+	if (p == NULL)
+		return "(missing)";
+	p += strlen(key);
+	return h_fmt("%.*s", (int)strcspn(p, "\n"), p);
+}
+
+static void
+expect_info(const char *text, const char *name, const char *want,
+    const char *what)
+{
+	const char *got = info(text, name);
+
+	ck_assert_msg(strcmp(got, want) == 0, "a service must have %s: "
+	    "%s is '%s', expected '%s'", what, name, got, want);
+}
+
+static void
+expect_clean_slate(struct h_proc *c)
+{
+	const char *path = h_path("a.info"), *text, *pid;
+
+	ck_assert_msg(h_wait_file(path, H_WAIT_MS), "the service did not "
+	    "report; %s", h_ctx(c));
+	text = h_read(path);
+	expect_info(text, "fds", "0 1 2", "no descriptor but 0, 1 and 2");
+	expect_info(text, "SigBlk", "0000000000000000", "an empty signal mask");
+	expect_info(text, "SigIgn", "0000000000000000",
+	    "default dispositions (none ignored)");
+	expect_info(text, "stdin", "/dev/null", "stdin from /dev/null");
+	expect_info(text, "CORRAL_SERVICE", "a", "CORRAL_SERVICE=NAME");
+	/* setsid(): leader of its own session and process group. */
+	pid = info(text, "pid");
+	expect_info(text, "pgid", pid, "its own process group");
+	expect_info(text, "sid", pid, "its own session");
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+
+static const char envinfo_conf[] =
+    "[corral]\n"
+    "control_socket = none\n"
+    "\n"
+    "[service:a]\n"
+    "command = @SVC@/envinfo @T@/a.info\n";
+
+START_TEST(spawn_clean_slate)
+{
+	expect_clean_slate(h_corral(envinfo_conf));
+}
+END_TEST
+
+/*
+ * What corral itself inherited ignored must not reach a service either:
+ * GNU make, for one, leaves signals 32 and 33 ignored in what it runs.
+ */
+START_TEST(spawn_resets_inherited_dispositions)
+{
+	struct h_spawn_opts o = { .ignored = 1ULL << (SIGALRM - 1) |
+	    1ULL << (SIGXFSZ - 1) | 1ULL << (32 - 1) | 1ULL << (33 - 1) |
+	    1ULL << (40 - 1) | 1ULL << (64 - 1) };
+
+	expect_clean_slate(h_spawn("corral", &o, (const char *[]){
+	    getenv("CORRAL_BIN"), "-c", h_write("corral.conf", envinfo_conf),
+	    NULL }));
+}
+END_TEST
+
+Suite *
+suite_spawn(void)
+{
+	Suite *s = suite_create("spawn");
+
+	h_add(s, spawn_error_leaves_others_alone, 20);
+	h_add(s, spawn_clean_slate, 20);
+	h_add(s, spawn_resets_inherited_dispositions, 20);
+	return s;
+}
