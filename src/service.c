@@ -147,7 +147,7 @@ service_backoff(const struct svc_conf *c, unsigned failed)
 }
 
 enum svc_event
-service_decide(struct service *s, ev_tstamp now)
+service_decide(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
 	bool success, restart;
@@ -155,7 +155,7 @@ service_decide(struct service *s, ev_tstamp now)
 	if (!s->want_up)
 		return SE_FINISH;
 	s->failed_start = s->spawn_failed || s->not_ready ||
-	    now - s->started_at < c->start_seconds;
+	    s->ended_at - s->started_at < c->start_seconds;
 	/*
 	 * On its own, only a success code is success: a signal is a crash.
 	 * A service corral stopped for its health never ended well.

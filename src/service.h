@@ -106,6 +106,7 @@ struct service {
 	unsigned	 restarts;
 	double		 started_at;	/* CLOCK_MONOTONIC; 0: never started */
 	double		 started_wall;	/* the same moment, for people */
+	double		 ended_at;	/* CLOCK_MONOTONIC of the last exit */
 	bool		 restart_pending; /* start again once stopped */
 	bool		 retired;	/* removed by a reload, stopping */
 	ev_tstamp	 kill_by;	/* shutdown deadline for kill_signal, or 0 */
@@ -134,9 +135,10 @@ const char *service_reason_name(enum svc_reason reason);
 
 /*
  * After the cleanup hook: restart now, back off, give up or finish.
- * Updates the failed-start count.  now is CLOCK_MONOTONIC, like started_at.
+ * Updates the failed-start count.  A run is measured from started_at to
+ * ended_at, so the time its cleanup hook took does not count.
  */
-enum svc_event service_decide(struct service *s, ev_tstamp now);
+enum svc_event service_decide(struct service *s);
 
 /* The back-off before the next start after `failed` consecutive failures. */
 double	service_backoff(const struct svc_conf *c, unsigned failed);

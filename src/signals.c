@@ -53,6 +53,15 @@ forward_cb(struct ev_loop *loop, ev_signal *w, int revents)
  * first, then corral itself; on CONT (corral already runs again) they
  * resume.
  */
+static bool
+watched(int sig)
+{
+	for (size_t i = 0; i < nwatchers; i++)
+		if (watchers[i].signum == sig)
+			return true;
+	return false;
+}
+
 static void
 stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -82,6 +91,30 @@ watch(struct ev_loop *loop, int sig, void (*cb)(struct ev_loop *, ev_signal *, i
 	ev_signal_start(loop, w);
 }
 
+/*
+ * Signals whose default action would end corral, and which it has no
+ * watcher for, are ignored: a stray SIGUSR1 must not kill a supervisor and
+ * orphan its services.  (As PID 1 the kernel drops them anyway.)  Faults
+ * such as SIGSEGV keep their default.  Services get defaults back at spawn.
+ */
+static void
+ignore_strays(void)
+{
+	static const int strays[] = {
+		SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGSTKFLT,
+		SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXCPU, SIGXFSZ,
+	};
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	(void)sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(strays) / sizeof(strays[0]); i++)
+		if (!watched(strays[i]))
+			(void)sigaction(strays[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		if (!watched(sig))
+			(void)sigaction(sig, &sa, NULL);
+}
+
 static void
 watch_forwarded(struct ev_loop *loop, const struct config *conf)
 {
@@ -93,12 +126,6 @@ watch_forwarded(struct ev_loop *loop, const struct config *conf)
 int
 signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
 {
-	struct sigaction sa = { .sa_handler = SIG_IGN };
-
-	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGPIPE, &sa, NULL) == -1) {
-		log_error("unable to ignore SIGPIPE");
-		return -1;
-	}
 	watch(loop, SIGTERM, shutdown_cb);
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);
@@ -109,6 +136,7 @@ signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
 	watch(loop, SIGCONT, cont_cb);
 	nfixed = nwatchers;
 	watch_forwarded(loop, conf);
+	ignore_strays();
 	return 0;
 }
 
@@ -119,6 +147,8 @@ signals_update(struct ev_loop *loop, const struct config *conf)
 		ev_signal_stop(loop, &watchers[i]);
 	nwatchers = nfixed;
 	watch_forwarded(loop, conf);
+	/* libev put SIG_DFL back on what it stopped watching. */
+	ignore_strays();
 }
 
 void

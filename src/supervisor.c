@@ -510,6 +510,7 @@ act_spawn(struct service *s)
 	}
 	if (pid == -1) {
 		svcnotify_close(s);
+		s->ended_at = s->started_at;
 		s->spawn_failed = true;
 		s->spawn_errno = errno;
 		s->status = W_EXITCODE(126, 0);
@@ -977,6 +978,15 @@ act_give_up(struct service *s)
 	describe_status(s->status, st, sizeof(st));
 	log_warnx("%s: giving up after %u failed starts in a row (last %s)",
 	    s->conf->name, s->failed_starts, st);
+	for (size_t i = 0; i < sv.n; i++) {
+		const struct service *d = sv.svcs[i];
+
+		for (size_t j = 0; j < d->conf->nafter; j++)
+			if (sv.svcs[d->conf->after_idx[j]] == s &&
+			    d->state == SS_IDLE && d->want_up)
+				log_warnx("%s: waiting for %s (failed)",
+				    d->conf->name, s->conf->name);
+	}
 	if (s->conf->critical && sv.phase == SV_RUNNING) {
 		sv.have_critical = true;
 		sv.critical_status = critical_status(s);
@@ -1031,7 +1041,7 @@ perform(struct service *s, enum svc_action a)
 	case SA_STOP_LEFTOVERS:	return act_stop_leftovers(s);
 	case SA_ESCALATE:	return act_escalate(s);
 	case SA_CLEANUP:	return act_cleanup(s);
-	case SA_DECIDE:		return service_decide(s, mono_now());
+	case SA_DECIDE:		return service_decide(s);
 	case SA_ARM_BACKOFF:	return act_arm_backoff(s);
 	case SA_GIVE_UP:	return act_give_up(s);
 	case SA_FINISH:		return act_finish(s);
@@ -1203,6 +1213,7 @@ service_exited(struct service *s, int status)
 	}
 	s->pid = 0;
 	s->status = status;
+	s->ended_at = mono_now();
 	if (s->state != SS_STOPPING)
 		s->reason = SR_EXIT;
 	describe_status(status, st, sizeof(st));

@@ -34,6 +34,14 @@ setup(void)
 	svc.started_at = 100;
 }
 
+/* The run ended at `at`, 100 being its start. */
+static enum svc_event
+decide_at(double at)
+{
+	svc.ended_at = at;
+	return service_decide(&svc);
+}
+
 START_TEST(every_cell_names_a_real_state)
 {
 	for (int st = SS_IDLE; st < SS__COUNT; st++)
@@ -111,7 +119,7 @@ END_TEST
 START_TEST(clean_exit_under_on_failure_finishes)
 {
 	svc.status = W_EXITCODE(0, 0);
-	ck_assert_int_eq(service_decide(&svc, 105), SE_FINISH);
+	ck_assert_int_eq(decide_at(105), SE_FINISH);
 }
 END_TEST
 
@@ -119,7 +127,7 @@ START_TEST(failure_after_a_long_run_restarts_at_once)
 {
 	svc.status = W_EXITCODE(1, 0);
 	svc.failed_starts = 3;
-	ck_assert_int_eq(service_decide(&svc, 105), SE_RESTART);
+	ck_assert_int_eq(decide_at(105), SE_RESTART);
 	ck_assert_uint_eq(svc.failed_starts, 0);
 }
 END_TEST
@@ -128,10 +136,10 @@ START_TEST(short_failure_backs_off_then_gives_up)
 {
 	svc.status = W_EXITCODE(1, 0);
 	for (unsigned i = 1; i < conf.start_retries; i++) {
-		ck_assert_int_eq(service_decide(&svc, 100.2), SE_RETRY);
+		ck_assert_int_eq(decide_at(100.2), SE_RETRY);
 		ck_assert_uint_eq(svc.failed_starts, i);
 	}
-	ck_assert_int_eq(service_decide(&svc, 100.2), SE_GIVE_UP);
+	ck_assert_int_eq(decide_at(100.2), SE_GIVE_UP);
 }
 END_TEST
 
@@ -139,14 +147,14 @@ START_TEST(listed_exit_code_is_success)
 {
 	conf.success_codes.bits[0] |= UINT64_C(1) << 3;
 	svc.status = W_EXITCODE(3, 0);
-	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+	ck_assert_int_eq(decide_at(100.1), SE_FINISH);
 }
 END_TEST
 
 START_TEST(signal_death_is_a_failure)
 {
 	svc.status = SIGKILL;		/* WIFSIGNALED */
-	ck_assert_int_eq(service_decide(&svc, 110), SE_RESTART);
+	ck_assert_int_eq(decide_at(110), SE_RESTART);
 }
 END_TEST
 
@@ -154,7 +162,7 @@ START_TEST(always_restarts_success)
 {
 	conf.restart = RESTART_ALWAYS;
 	svc.status = W_EXITCODE(0, 0);
-	ck_assert_int_eq(service_decide(&svc, 110), SE_RESTART);
+	ck_assert_int_eq(decide_at(110), SE_RESTART);
 }
 END_TEST
 
@@ -162,7 +170,7 @@ START_TEST(never_never_restarts)
 {
 	conf.restart = RESTART_NEVER;
 	svc.status = W_EXITCODE(1, 0);
-	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+	ck_assert_int_eq(decide_at(100.1), SE_FINISH);
 	ck_assert(!svc.failed_start);
 }
 END_TEST
@@ -171,7 +179,7 @@ START_TEST(spawn_failure_is_a_failed_start)
 {
 	svc.spawn_failed = true;
 	svc.status = W_EXITCODE(127, 0);
-	ck_assert_int_eq(service_decide(&svc, 200), SE_RETRY);
+	ck_assert_int_eq(decide_at(200), SE_RETRY);
 	ck_assert(svc.failed_start);
 }
 END_TEST
@@ -180,7 +188,7 @@ START_TEST(stopped_service_finishes)
 {
 	svc.want_up = false;
 	svc.status = SIGKILL;
-	ck_assert_int_eq(service_decide(&svc, 100.1), SE_FINISH);
+	ck_assert_int_eq(decide_at(100.1), SE_FINISH);
 }
 END_TEST
 
@@ -188,7 +196,7 @@ START_TEST(zero_retries_give_up_at_once)
 {
 	conf.start_retries = 0;
 	svc.status = W_EXITCODE(1, 0);
-	ck_assert_int_eq(service_decide(&svc, 100.1), SE_GIVE_UP);
+	ck_assert_int_eq(decide_at(100.1), SE_GIVE_UP);
 }
 END_TEST
 
