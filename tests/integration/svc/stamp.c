@@ -7,7 +7,8 @@
  * execs COMMAND if one is given, so the process that runs COMMAND is the one
  * whose pid was written down.  With -e the line goes on with every CORRAL_*
  * variable of the environment, sorted, as NAME=VALUE words: what a cleanup
- * hook was told.
+ * hook was told.  CORRAL_SOCKET is left out: the test runner sets it for
+ * every corral, and it reaches services as part of corral's environment.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +47,8 @@ main(int argc, char **argv)
 	len = (size_t)snprintf(line, sizeof(line), "%s %d %lld", argv[i + 1],
 	    (int)getpid(), (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
 	for (char **e = environ; env && *e != NULL && nvars < 64; e++)
-		if (strncmp(*e, "CORRAL_", 7) == 0)
+		if (strncmp(*e, "CORRAL_", 7) == 0 &&
+		    strncmp(*e, "CORRAL_SOCKET=", 14) != 0)
 			vars[nvars++] = *e;
 	qsort(vars, nvars, sizeof(*vars), by_name);
 	for (size_t v = 0; v < nvars && len < sizeof(line); v++)
