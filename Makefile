@@ -121,8 +121,36 @@ install: $(BUILD)/corral $(BUILD)/corralctl
 	install -D -m 0644 man/corral.conf.5 $(DESTDIR)$(MANDIR)/man5/corral.conf.5
 	install -D -m 0644 man/corralctl.1 $(DESTDIR)$(MANDIR)/man1/corralctl.1
 
+# Fuzzing with libFuzzer: one target per parser of outside input.  The
+# library objects are built with clang in their own tree; FUZZ_SECONDS per
+# target.  New inputs go to build-fuzz/corpus/, seeds stay in tests/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = config values control notify output
+FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=all
+
+fuzz:
+	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang libclang-rt-dev; } || \
+	    { echo "run: sudo apt-get install -y clang libclang-rt-dev"; exit 1; }
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link' \
+	    $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus/$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		dict=; [ $$t = config ] && dict=-dict=tests/fuzz/config.dict; \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=build-fuzz/crash-$$t- $$dict \
+		    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build-fuzz/fuzz_$$t.log || \
+		    { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss)|cov:' build-fuzz/fuzz_$$t.log | tail -3; \
+	done
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) -Isrc $(WARN) -Wno-missing-prototypes $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	    -o $@ $^ $(DEP_LIBS)
+
 clean:
-	rm -rf build build-san build-cov
+	rm -rf build build-san build-cov build-fuzz
 
 # Benchmarks (tests/bench/run.py, issue 8); never part of `make check`.
 # `make bench BENCH_ARGS=--quick` is the short run.  bench-peers runs
@@ -157,7 +185,7 @@ bench-peers: all
 	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
 
 .PHONY: bench bench-peers
-.PHONY: all deps check check-unit check-integration sanitize lint run install clean
+.PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
