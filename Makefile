@@ -121,6 +121,21 @@ install: $(BUILD)/corral $(BUILD)/corralctl
 	install -D -m 0644 man/corral.conf.5 $(DESTDIR)$(MANDIR)/man5/corral.conf.5
 	install -D -m 0644 man/corralctl.1 $(DESTDIR)$(MANDIR)/man1/corralctl.1
 
+# Line and branch coverage of src/ by the whole test suite (gcovr).
+coverage:
+	@command -v gcovr >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gcovr; } || \
+	    { echo "run: sudo apt-get install -y gcovr"; exit 1; }
+	rm -rf build-cov
+	$(MAKE) BUILD=build-cov CFLAGS='-O0 -g --coverage' LDFLAGS='--coverage' check
+	gcovr --root . --filter src/ --object-directory build-cov/obj \
+	    --print-summary --txt build-cov/coverage.txt build-cov/obj
+	@tail -n 20 build-cov/coverage.txt
+
+# The integration tests with corral under valgrind; any error fails them.
+valgrind: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BINS)
+	CORRAL_BIN=$(abspath tests/valgrind-corral) CORRAL_REAL_BIN=$(abspath $(BUILD)/corral) \
+	CORRAL_SVC=$(abspath $(BUILD)/svc) CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
+
 # Fuzzing with libFuzzer: one target per parser of outside input.  The
 # library objects are built with clang in their own tree; FUZZ_SECONDS per
 # target.  New inputs go to build-fuzz/corpus/, seeds stay in tests/fuzz/.
@@ -185,7 +200,8 @@ bench-peers: all
 	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
 
 .PHONY: bench bench-peers
-.PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz
+.PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz \
+	coverage valgrind
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
