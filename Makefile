@@ -133,7 +133,7 @@ coverage:
 
 # The integration tests with corral under valgrind; any error fails them.
 valgrind: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BINS)
-	CORRAL_BIN=$(abspath tests/valgrind-corral) CORRAL_REAL_BIN=$(abspath $(BUILD)/corral) \
+	CORRAL_BIN=$(abspath tests/valgrind-corral) VALGRIND_TARGET=$(abspath $(BUILD)/corral) \
 	CORRAL_SVC=$(abspath $(BUILD)/svc) CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
 
 # Fuzzing with libFuzzer: one target per parser of outside input.  The
