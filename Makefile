@@ -136,6 +136,10 @@ valgrind: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BI
 	CORRAL_BIN=$(abspath tests/valgrind-corral) VALGRIND_TARGET=$(abspath $(BUILD)/corral) \
 	CORRAL_SVC=$(abspath $(BUILD)/svc) CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
 
+# Stress and soak runs (not tests: minutes long, printing figures).
+stress: $(BUILD)/corral $(BUILD)/corralctl
+	python3 tests/stress/run.py $(STRESS_ARGS)
+
 # Fuzzing with libFuzzer: one target per parser of outside input.  The
 # library objects are built with clang in their own tree; FUZZ_SECONDS per
 # target.  New inputs go to build-fuzz/corpus/, seeds stay in tests/fuzz/.
@@ -201,7 +205,7 @@ bench-peers: all
 
 .PHONY: bench bench-peers
 .PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz \
-	coverage valgrind
+	coverage valgrind stress
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
