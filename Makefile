@@ -18,7 +18,7 @@ WARN	 = -std=gnu11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih)
 DEP_LIBS   = $(shell $(PKG_CONFIG) --libs inih) \
-	     $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev) -lm
+	     $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 

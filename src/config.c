@@ -877,6 +877,8 @@ apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
 
 	if (set_words(ld, e, &words, &n, "list of service names") == -1)
 		return;
+	if (s->after_line == 0)
+		s->after_line = e->line;
 	after = xreallocarray(ld, s->after, s->nafter + n + 1, sizeof(*after));
 	if (after != NULL)
 		s->after = after;
@@ -1311,7 +1313,8 @@ check_cycles(struct loader *ld)
 				if (n < sizeof(msg))
 					snprintf(msg + n, sizeof(msg) - n, "%s",
 					    c->services[to]->name);
-				err_at(ld, c->services[to]->line, "[service:%s] "
+				/* At the 'after' of to: it holds the next edge. */
+				err_at(ld, c->services[to]->after_line, "[service:%s] "
 				    "after: dependency cycle %s (remove one of "
 				    "these 'after' names)", c->services[to]->name,
 				    msg);

@@ -95,6 +95,7 @@ struct svc_conf {
 	char		**after;		/* names; NULL-terminated */
 	size_t		 nafter;
 	unsigned	*after_idx;		/* indexes into config->services */
+	int		 after_line;		/* of the first 'after' key */
 };
 
 struct config {

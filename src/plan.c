@@ -184,7 +184,9 @@ plan_build(const struct config *c, struct plan *p)
 
 		need[i] += cleanup_need(c->services[i]);
 		p->latest_kill[i] = c->shutdown_deadline > 0 ?
-		    fmax(0, c->shutdown_deadline - need[i]) : INFINITY;
+		    c->shutdown_deadline - need[i] : INFINITY;
+		if (p->latest_kill[i] < 0)
+			p->latest_kill[i] = 0;
 		for (size_t b = 0; b < p->nblockers[i]; b++) {
 			unsigned j = p->blockers[i][b];
 

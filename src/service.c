@@ -141,7 +141,8 @@ service_backoff(const struct svc_conf *c, unsigned failed)
 {
 	double d = c->restart_delay;
 
-	for (unsigned i = 1; i < failed && d < c->restart_delay_max; i++)
+	/* d == 0 stays 0: without that test, the loop would run `failed` times. */
+	for (unsigned i = 1; i < failed && d > 0 && d < c->restart_delay_max; i++)
 		d *= 2;
 	return d < c->restart_delay_max ? d : c->restart_delay_max;
 }

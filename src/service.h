@@ -61,6 +61,11 @@ enum svc_reason { SVC_REASONS(AS_SR_ENUM) SR__COUNT };
 /* Where a stop is in its sequence. */
 enum stop_phase { STOP_DELAY, STOP_WINDOW, STOP_KILLED };
 
+struct service_io {
+	struct output_stream out[2];
+	struct output_stream hook_out[2];
+};
+
 struct transition {
 	enum svc_state	 next;
 	enum svc_action	 action;
@@ -100,7 +105,7 @@ struct service {
 	int		 notify_fd;
 	ev_io		 notify_w;
 	char		*notify_path;
-	char		 status_text[128];	/* last STATUS= */
+	char		*status_text;	/* last STATUS=, or NULL */
 
 	unsigned	 failed_starts;	/* consecutive */
 	unsigned	 restarts;
@@ -115,9 +120,11 @@ struct service {
 	bool		 hook_ran;
 	bool		 hook_timed_out;
 
-	/* output = prefix: stdout and stderr of the main process and hook. */
-	struct output_stream out[2];
-	struct output_stream hook_out[2];
+	/*
+	 * output = prefix: stdout and stderr of the main process and of the
+	 * hook.  Allocated on first use, so other services do not pay for it.
+	 */
+	struct service_io *io;
 
 	ev_timer	 timer_w;	/* stop phases and back-off */
 	ev_timer	 hook_timer_w;	/* cleanup_timeout */

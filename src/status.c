@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,7 @@ uptime(const struct service *s, ev_tstamp now, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return;
 	}
-	t = lround(now - s->started_at);
+	t = (long)(now - s->started_at + 0.5);
 	if (t < 60)
 		snprintf(buf, len, "%lds", t);
 	else if (t < 3600)
@@ -61,7 +60,7 @@ note_of(const struct service *s, struct service *const *svcs, size_t n,
 					return;
 				}
 	}
-	if (s->status_text[0] != '\0')
+	if (s->status_text != NULL)
 		snprintf(buf, len, "%s", s->status_text);
 	else if (s->state == SS_RUNNING && s->health_last == 0)
 		snprintf(buf, len, "health check failing (%u of %u)",
@@ -116,7 +115,7 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		else
 			sb_printf(b, "\"last_exit\":{\"code\":%d}",
 			    WEXITSTATUS(s->status));
-		if (s->status_text[0] != '\0') {
+		if (s->status_text != NULL) {
 			sb_printf(b, ",\"status_text\":");
 			sb_json_string(b, s->status_text);
 		}

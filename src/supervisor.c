@@ -89,6 +89,13 @@ static void	begin_shutdown(const char *why);
 
 /* --- helpers ---------------------------------------------------------- */
 
+/* Not fmin(): corral does not link libm for three comparisons. */
+static double
+min_d(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 /* Durations are measured on the monotonic clock, never the wall clock. */
 static double
 mono_now(void)
@@ -375,24 +382,51 @@ static void
 attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 {
 	bool hook = kind == CHILD_HOOK;
-	struct output_stream *out = hook ? s->hook_out : s->out;
+	struct output_stream *out;
 	char prefix[sizeof(out->prefix)];
 
 	io_close_child_ends(io);
+	if (io->pipes[0][0] == -1)
+		return;
+	if (s->io == NULL) {
+		if ((s->io = calloc(1, sizeof(*s->io))) == NULL) {
+			log_errorx("%s: out of memory; its output is lost",
+			    s->conf->name);
+			io_abort(io);
+			return;
+		}
+		for (int k = 0; k < 2; k++)
+			s->io->out[k].fd = s->io->hook_out[k].fd = -1;
+	}
+	out = hook ? s->io->hook_out : s->io->out;
 	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
 	    hook ? "/cleanup" : "");
 	for (int i = 0; i < 2; i++)
-		if (io->pipes[i][0] != -1)
-			output_stream_open(&out[i], io->pipes[i][0],
-			    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
-			    hook ? NULL : stream_eof_cb, s);
+		output_stream_open(&out[i], io->pipes[i][0],
+		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
+		    hook ? NULL : stream_eof_cb, s);
+}
+
+/* Reads what the main process (or hook) left in its pipes, then closes them. */
+static void
+finish_output(struct service *s, bool hook)
+{
+	struct output_stream *out;
+
+	if (s->io == NULL)
+		return;
+	out = hook ? s->io->hook_out : s->io->out;
+	for (int i = 0; i < 2; i++) {
+		output_stream_drain(&out[i]);
+		output_stream_close(&out[i]);
+	}
 }
 
 static bool
 output_done(const struct service *s)
 {
-	return !output_stream_open_p(&s->out[0]) &&
-	    !output_stream_open_p(&s->out[1]);
+	return s->io == NULL || (!output_stream_open_p(&s->io->out[0]) &&
+	    !output_stream_open_p(&s->io->out[1]));
 }
 
 /*
@@ -496,7 +530,8 @@ act_spawn(struct service *s)
 	s->hook_timed_out = false;
 	s->not_ready = false;
 	s->health_last = -1;
-	s->status_text[0] = '\0';
+	free(s->status_text);
+	s->status_text = NULL;
 	s->phase = STOP_WINDOW;
 	pid = -1;
 	if (!s->conf->notify || svcnotify_open(s) == 0) {
@@ -665,7 +700,9 @@ service_notified(struct service *s, enum svcnotify_field f, const char *value)
 			dispatch(s, SE_READY);
 		break;
 	case SN_STATUS:
-		snprintf(s->status_text, sizeof(s->status_text), "%s", value);
+		free(s->status_text);
+		/* Bounded by the datagram size; NULL on failure just means none. */
+		s->status_text = strdup(value);
 		sv.status_dirty = sv.conf->status_file != NULL;
 		break;
 	case SN_WATCHDOG:
@@ -823,7 +860,7 @@ act_escalate(struct service *s)
 	case STOP_DELAY:
 		window = s->conf->stop_timeout;
 		if (s->kill_by != 0)
-			window = fmin(window, s->kill_by - ev_now(sv.loop));
+			window = min_d(window, s->kill_by - ev_now(sv.loop));
 		format_duration(window, d, sizeof(d));
 		log_info("%s: stopping (%s, %s to exit)", s->conf->name,
 		    signal_name(s->conf->stop_signal), d);
@@ -838,10 +875,7 @@ act_escalate(struct service *s)
 				log_warnx("%s: its output pipe is still held "
 				    "open by a process outside its group; not "
 				    "waiting for it any longer", s->conf->name);
-				for (int i = 0; i < 2; i++) {
-					output_stream_drain(&s->out[i]);
-					output_stream_close(&s->out[i]);
-				}
+				finish_output(s, false);
 			}
 			s->pgid = 0;
 			return SE_DOWN;
@@ -1174,10 +1208,7 @@ hook_ended(struct service *s, int status)
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
 	s->hook_pid = 0;
 	s->hook_status = status;
-	for (int i = 0; i < 2; i++) {
-		output_stream_drain(&s->hook_out[i]);
-		output_stream_close(&s->hook_out[i]);
-	}
+	finish_output(s, true);
 	if (s->exec_fd != -1) {
 		if (spawn_read_status(s->exec_fd, &e) == 0) {
 			errno = e.err;
@@ -1223,8 +1254,10 @@ service_exited(struct service *s, int status)
 		log_info("%s: %s", s->conf->name, st);
 	else
 		log_warnx("%s: %s", s->conf->name, st);
-	for (int i = 0; i < 2; i++)
-		output_stream_drain(&s->out[i]);
+	/* What the pipes hold now; EOF may still need the group to end. */
+	if (s->io != NULL)
+		for (int i = 0; i < 2; i++)
+			output_stream_drain(&s->io->out[i]);
 	if (is_down(s)) {
 		dispatch(s, SE_DOWN);
 		return;
@@ -1405,7 +1438,7 @@ begin_orphans(void)
 			if (sv.svcs[i]->conf->stop_timeout > longest)
 				longest = sv.svcs[i]->conf->stop_timeout;
 	if (sv.conf->shutdown_deadline > 0)
-		longest = fmin(longest, sv.shutdown_at + sv.conf->shutdown_deadline -
+		longest = min_d(longest, sv.shutdown_at + sv.conf->shutdown_deadline -
 		    ev_now(sv.loop));
 	sv.phase = SV_ORPHANS;
 	arm(&sv.orphan_w, longest);
@@ -1980,8 +2013,6 @@ service_new(struct svc_conf *c)
 	s->exec_fd = -1;
 	s->notify_fd = -1;
 	s->health_last = -1;
-	for (int k = 0; k < 2; k++)
-		s->out[k].fd = s->hook_out[k].fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
 	ev_init(&s->check_w, check_timer_cb);
@@ -2001,10 +2032,14 @@ service_free(struct service *s)
 		ev_io_stop(sv.loop, &s->exec_w);
 		(void)close(s->exec_fd);
 	}
-	for (int k = 0; k < 2; k++) {
-		output_stream_close(&s->out[k]);
-		output_stream_close(&s->hook_out[k]);
+	if (s->io != NULL) {
+		for (int k = 0; k < 2; k++) {
+			output_stream_close(&s->io->out[k]);
+			output_stream_close(&s->io->hook_out[k]);
+		}
+		free(s->io);
 	}
+	free(s->status_text);
 	free(s);
 }
 

@@ -719,7 +719,7 @@ static const struct bad_case single_errors[] = {
 	  "restart_delay (60s)", NULL, NULL },
 	{ "[service:a]\ncommand = x\nafter = b\n[service:b]\ncommand = x\n"
 	  "after = a\n",
-	  PATH ":1: [service:a] after: dependency cycle a -> b -> a", NULL,
+	  PATH ":3: [service:a] after: dependency cycle a -> b -> a", NULL,
 	  NULL },
 };
 
@@ -841,7 +841,8 @@ START_TEST(dependency_cycle_of_three)
 	    "[service:b]\ncommand = x\nafter = c\n"
 	    "[service:c]\ncommand = x\nafter = a\n");
 
-	ASSERT_DIAG(&d, PATH ":1: [service:a] after: dependency cycle "
+	/* At the line of an 'after' that makes the cycle, not the header. */
+	ASSERT_DIAG(&d, PATH ":3: [service:a] after: dependency cycle "
 	    "a -> b -> c -> a");
 	ASSERT_NERRORS(&d, 1);
 	diag_free(&d);
