@@ -2,7 +2,9 @@
 #
 # Debian's libev ships no .pc file, so -lev is the fallback; inih and Check
 # come from pkg-config.  Every target that compiles first runs `deps`, which
-# installs missing packages when run as root and otherwise says what to run.
+# installs missing packages when run as root and otherwise says what to run;
+# the targets that need more tools (lint, coverage, fuzz, bench-peers) do
+# the same for theirs.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -40,21 +42,27 @@ SVC_BINS    = $(SVC_SRCS:tests/integration/svc/%.c=$(BUILD)/svc/%)
 
 all: $(BUILD)/corral $(BUILD)/corralctl
 
-$(BUILD)/.deps-ok:
-	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+# $(call need,PACKAGES,IF-MISSING): installs the Debian packages that are
+# missing, with apt-get as root; anyone else is told the command, and then
+# IF-MISSING runs (exit 1 to stop, true to go on without them).
+need = missing=""; \
+	for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+		    missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || exit 1; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			    apt-get install -y -qq $$missing >/dev/null || exit 1; \
 		else \
-			echo "missing packages:$$missing"; \
-			echo "run: sudo apt-get install -y$$missing"; \
-			exit 1; \
+			echo "missing packages:$$missing; run: sudo apt-get install -y$$missing"; \
+			$(2); \
 		fi; \
 	fi
+
+$(BUILD)/.deps-ok:
+	@$(call need,$(DEB_PACKAGES),exit 1)
 	@mkdir -p $(@D) && touch $@
 
 deps: $(BUILD)/.deps-ok
@@ -103,10 +111,7 @@ sanitize:
 	    LDFLAGS='-fsanitize=address,undefined' check
 
 lint: $(BUILD)/.deps-ok
-	@command -v mandoc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq mandoc; } || \
-	    { echo "run: sudo apt-get install -y mandoc"; exit 1; }
-	@command -v cppcheck >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq cppcheck; } || \
-	    { echo "run: sudo apt-get install -y cppcheck"; exit 1; }
+	@$(call need,mandoc cppcheck,exit 1)
 	mandoc -Tlint -Wwarning man/*.[0-9]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --std=c11 -D_GNU_SOURCE --inline-suppr src/
@@ -123,8 +128,7 @@ install: $(BUILD)/corral $(BUILD)/corralctl
 
 # Line and branch coverage of src/ by the whole test suite (gcovr).
 coverage:
-	@command -v gcovr >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gcovr; } || \
-	    { echo "run: sudo apt-get install -y gcovr"; exit 1; }
+	@$(call need,gcovr,exit 1)
 	rm -rf build-cov
 	$(MAKE) BUILD=build-cov CFLAGS='-O0 -g --coverage' LDFLAGS='--coverage' check
 	gcovr --root . --filter src/ --object-directory build-cov/obj \
@@ -149,8 +153,7 @@ FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	     -fno-sanitize-recover=all
 
 fuzz:
-	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang libclang-rt-dev; } || \
-	    { echo "run: sudo apt-get install -y clang libclang-rt-dev"; exit 1; }
+	@$(call need,clang libclang-rt-dev,exit 1)
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link' \
 	    $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
@@ -189,23 +192,11 @@ bench: all $(BENCH_BINS)
 	python3 tests/bench/run.py --build $(BUILD) $(BENCH_ARGS)
 
 bench-peers: all
-	@missing=""; \
-	for p in $(PEER_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || exit 1; \
-		else \
-			echo "not installed:$$missing (skipped; to add them: sudo apt-get install -y$$missing)"; \
-		fi; \
-	fi
+	@$(call need,$(PEER_PACKAGES),true)
 	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
 
-.PHONY: bench bench-peers
 .PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz \
-	coverage valgrind stress
+	coverage valgrind stress bench bench-peers
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
