@@ -222,6 +222,17 @@ output_split(struct output_stream *st, const char *buf, size_t len,
 		size_t n = nl != NULL ? (size_t)(nl - buf) : len;
 		size_t take;
 
+		/*
+		 * The newline that ends a line of exactly N * OUTPUT_LINE_MAX
+		 * bytes belongs to the piece already written: no empty line.
+		 */
+		if (st->just_split && n == 0 && nl != NULL) {
+			st->just_split = false;
+			buf++;
+			len--;
+			continue;
+		}
+		st->just_split = false;
 		if (st->partial_len == 0 && nl != NULL && n <= OUTPUT_LINE_MAX) {
 			emit_fn(st, buf, n);
 			buf += n + 1;
@@ -241,7 +252,7 @@ output_split(struct output_stream *st, const char *buf, size_t len,
 		st->partial_len += take;
 		buf += take;
 		len -= take;
-		if (take == n && nl != NULL) {
+		if (take == n && nl != NULL && st->partial_len < OUTPUT_LINE_MAX) {
 			emit_fn(st, st->partial, st->partial_len);
 			st->partial_len = 0;
 			buf++;
@@ -250,10 +261,7 @@ output_split(struct output_stream *st, const char *buf, size_t len,
 			/* Too long: what is there goes out as a line of its own. */
 			emit_fn(st, st->partial, st->partial_len);
 			st->partial_len = 0;
-			if (len > 0 && *buf == '\n' && take == n) {
-				buf++;
-				len--;
-			}
+			st->just_split = true;
 		}
 	}
 }
@@ -309,6 +317,7 @@ output_stream_open(struct output_stream *st, int fd, int to,
 	snprintf(st->prefix, sizeof(st->prefix), "%s", prefix);
 	st->paused = false;
 	st->partial_len = 0;
+	st->just_split = false;
 	st->on_eof = on_eof;
 	st->ctx = ctx;
 	ev_io_init(&st->w, stream_read_cb, fd, EV_READ);

@@ -32,6 +32,7 @@ struct output_stream {
 	bool		 paused;
 	char		*partial;	/* a line without its newline yet */
 	size_t		 partial_len;
+	bool		 just_split;	/* a full-length piece went out last */
 	/* Called once, at end-of-file. */
 	void		(*on_eof)(struct output_stream *, void *);
 	void		*ctx;

@@ -34,6 +34,7 @@
 #include "spawn.h"
 #include "status.h"
 #include "supervisor.h"
+#include "supervisor_impl.h"
 #include "svcnotify.h"
 #include "values.h"
 
@@ -44,48 +45,9 @@
 /* How often a killed group is re-checked when its last exit is not ours. */
 #define KILLED_RECHECK_S	0.25
 
-enum sv_phase { SV_RUNNING, SV_SHUTDOWN, SV_ORPHANS, SV_DONE };
+struct supervisor sv;
 
-static struct {
-	struct ev_loop	*loop;
-	struct config	*conf;
-	struct plan	 plan;
-	struct service	**svcs;		/* in config order; plan indexes these */
-	size_t		 n;
-	/* Removed by a reload and still stopping; each owns its svc_conf. */
-	struct service	**retired;
-	size_t		 nretired;
-	ev_prepare	 prepare_w;
-	bool		 status_dirty;
-	int		 log_level_fixed;	/* by -v or -q; -1: no */
-	struct pidmap	 pids;
-	ev_child	 reaper_w;
-
-	enum sv_phase	 phase;
-	bool		 hurried_by_signal;
-	bool		 told_ignored;
-	bool		 hurry;		/* second signal or deadline: no windows */
-	ev_tstamp	 shutdown_at;
-	ev_timer	 deadline_w;
-	ev_timer	 orphan_w;
-	bool		 orphan_kill;	/* orphan window over: SIGKILL new ones */
-
-	size_t		 nrunning;
-	bool		 ready_sent;	/* READY=1 to systemd */
-
-	bool		 unclean;
-	bool		 have_critical;
-	int		 critical_status;
-	size_t		 nlingering;
-	unsigned long	 adopted;	/* orphans reaped */
-	unsigned long	 orphans_signalled;
-} sv;
-
-static void	dispatch(struct service *, enum svc_event);
-static struct service *service_new(struct svc_conf *);
-static void	service_free(struct service *);
 static void	progress(void);
-static void	begin_shutdown(const char *why);
 
 /* --- helpers ---------------------------------------------------------- */
 
@@ -97,8 +59,8 @@ min_d(double a, double b)
 }
 
 /* Durations are measured on the monotonic clock, never the wall clock. */
-static double
-mono_now(void)
+double
+sv_mono_now(void)
 {
 	struct timespec ts;
 
@@ -119,8 +81,8 @@ describe_status(int status, char *buf, size_t len)
 }
 
 /* Signals a service's group, and its main process if it left the group. */
-static int
-signal_service(struct service *s, int sig)
+int
+sv_signal_service(struct service *s, int sig)
 {
 	int r = -1;
 
@@ -153,7 +115,6 @@ group_empty(const struct service *s)
 	return s->pgid == 0 || (kill(-s->pgid, 0) == -1 && errno == ESRCH);
 }
 
-static bool output_done(const struct service *);
 
 /*
  * Down (SPEC §4): the main process exited, its group is empty and, so that
@@ -162,7 +123,7 @@ static bool output_done(const struct service *);
 static bool
 is_down(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s) && output_done(s);
+	return s->pid == 0 && group_empty(s) && sv_output_done(s);
 }
 
 static void
@@ -173,305 +134,6 @@ arm(ev_timer *w, double after)
 		return;
 	ev_timer_set(w, after < 0 ? 0 : after, 0);
 	ev_timer_start(sv.loop, w);
-}
-
-static char *
-strcat_dup(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + lb + 1);
-
-	if (p != NULL) {
-		memcpy(p, a, la);
-		memcpy(p + la, b, lb + 1);
-	}
-	return p;
-}
-
-/* Strings made for one environment, freed once the child has started. */
-struct env_strings {
-	char		*s[4];
-};
-
-/*
- * The environment of a service or hook: corral's, then HOME, USER and
- * LOGNAME of its user, then its `environment`, then CORRAL_SERVICE and
- * `more`; a later one of the same name wins.
- */
-static char **
-service_env(const struct service *s, char *const *more, size_t nmore,
-    struct env_strings *own)
-{
-	const struct svc_conf *c = s->conf;
-	char **extra, **env = NULL;
-	size_t n = 0;
-
-	memset(own, 0, sizeof(*own));
-	extra = malloc((3 + c->nenv + 1 + nmore) * sizeof(*extra));
-	if (extra == NULL)
-		return NULL;
-	if (c->has_passwd) {
-		own->s[0] = strcat_dup("HOME=", c->home);
-		own->s[1] = strcat_dup("USER=", c->user_name);
-		own->s[2] = strcat_dup("LOGNAME=", c->user_name);
-		if (own->s[0] == NULL || own->s[1] == NULL || own->s[2] == NULL)
-			goto out;
-		for (size_t i = 0; i < 3; i++)
-			extra[n++] = own->s[i];
-	}
-	for (size_t i = 0; i < c->nenv; i++)
-		extra[n++] = c->env[i];
-	if ((own->s[3] = strcat_dup("CORRAL_SERVICE=", c->name)) == NULL)
-		goto out;
-	extra[n++] = own->s[3];
-	for (size_t i = 0; i < nmore; i++)
-		extra[n++] = more[i];
-	env = spawn_environment(extra, n);
-out:
-	free(extra);
-	return env;
-}
-
-/* Frees what service_env() made, whether it succeeded or not. */
-static void
-free_env(char **env, struct env_strings *own)
-{
-	for (size_t i = 0; i < 4; i++)
-		free(own->s[i]);
-	free(env);
-}
-
-/* --- process set-up ---------------------------------------------------- */
-
-/* What a child of a service is: its main process, its hook, or a check. */
-enum child_kind { CHILD_MAIN, CHILD_HOOK, CHILD_CHECK };
-
-/* Descriptors prepared for one spawn, closed in the parent afterwards. */
-struct child_io {
-	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
-	int		 fd;		/* output = null or file */
-	gid_t		*groups;
-};
-
-static void
-io_close_child_ends(struct child_io *io)
-{
-	for (int i = 0; i < 2; i++)
-		if (io->pipes[i][1] != -1) {
-			(void)close(io->pipes[i][1]);
-			io->pipes[i][1] = -1;
-		}
-	if (io->fd != -1) {
-		(void)close(io->fd);
-		io->fd = -1;
-	}
-	free(io->groups);
-	io->groups = NULL;
-}
-
-static void
-io_abort(struct child_io *io)
-{
-	for (int i = 0; i < 2; i++)
-		if (io->pipes[i][0] != -1) {
-			(void)close(io->pipes[i][0]);
-			io->pipes[i][0] = -1;
-		}
-	io_close_child_ends(io);
-}
-
-/*
- * Fills req with what conf asks for and opens the descriptors the child
- * needs.  Returns 0, or -1 with errno set and a message logged.
- */
-static int
-prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
-    struct child_io *io)
-{
-	const struct svc_conf *c = s->conf;
-	const char *what = kind == CHILD_HOOK ? "cleanup hook of " :
-	    kind == CHILD_CHECK ? "check of " : "";
-	/* Checks say what they found by their exit status, not their output. */
-	enum output_mode mode = kind == CHILD_CHECK ? OUTPUT_NULL : c->output;
-
-	memset(io, 0, sizeof(*io));
-	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
-	io->fd = -1;
-	req->out_fd = req->err_fd = -1;
-	req->limits = c->limits;
-	req->umask = c->umask;
-	req->set_ids = c->user != NULL || c->group != NULL;
-	req->uid = c->user != NULL ? c->uid : getuid();
-	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
-	req->groups = NULL;
-	req->ngroups = -1;
-	req->foreground = c->foreground && kind == CHILD_MAIN;
-	/* Only root may set groups; anyone else keeps theirs. */
-	if (req->set_ids && geteuid() == 0) {
-		int n = 32;
-
-		if (c->has_passwd) {
-			for (;;) {
-				gid_t *g = reallocarray(io->groups, (size_t)n,
-				    sizeof(*g));
-
-				if (g == NULL)
-					goto fail;
-				io->groups = g;
-				if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
-					break;
-			}
-		} else {
-			if ((io->groups = malloc(sizeof(gid_t))) == NULL)
-				goto fail;
-			io->groups[0] = req->gid;
-			n = 1;
-		}
-		req->groups = io->groups;
-		req->ngroups = n;
-	}
-	switch (mode) {
-	case OUTPUT_INHERIT:
-		break;
-	case OUTPUT_PREFIX:
-		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
-		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
-		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
-		    fcntl(io->pipes[1][0], F_SETFL, O_NONBLOCK) == -1) {
-			log_warn("%s: unable to create output pipes for %s%s",
-			    c->name, what, c->name);
-			goto fail_logged;
-		}
-		req->out_fd = io->pipes[0][1];
-		req->err_fd = io->pipes[1][1];
-		break;
-	case OUTPUT_NULL:
-	case OUTPUT_FILE: {
-		const char *path = mode == OUTPUT_NULL ? "/dev/null" :
-		    c->output_path;
-
-		io->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0640);
-		if (io->fd == -1) {
-			log_warn("%s: unable to open output file %s", c->name,
-			    path);
-			goto fail_logged;
-		}
-		req->out_fd = req->err_fd = io->fd;
-		break;
-	}
-	}
-	return 0;
-fail:
-	log_warn("%s: unable to prepare the start of %s%s", c->name, what,
-	    c->name);
-fail_logged:
-	{
-		int saved = errno;
-
-		io_abort(io);
-		errno = saved;
-	}
-	return -1;
-}
-
-static void stream_eof_cb(struct output_stream *, void *);
-
-/* After fork: the parent keeps only the read ends, and reads them. */
-static void
-attach_output(struct service *s, enum child_kind kind, struct child_io *io)
-{
-	bool hook = kind == CHILD_HOOK;
-	struct output_stream *out;
-	char prefix[sizeof(out->prefix)];
-
-	io_close_child_ends(io);
-	if (io->pipes[0][0] == -1)
-		return;
-	if (s->io == NULL) {
-		if ((s->io = calloc(1, sizeof(*s->io))) == NULL) {
-			log_errorx("%s: out of memory; its output is lost",
-			    s->conf->name);
-			io_abort(io);
-			return;
-		}
-		for (int k = 0; k < 2; k++)
-			s->io->out[k].fd = s->io->hook_out[k].fd = -1;
-	}
-	out = hook ? s->io->hook_out : s->io->out;
-	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
-	    hook ? "/cleanup" : "");
-	for (int i = 0; i < 2; i++)
-		output_stream_open(&out[i], io->pipes[i][0],
-		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
-		    hook ? NULL : stream_eof_cb, s);
-}
-
-/* Reads what the main process (or hook) left in its pipes, then closes them. */
-static void
-finish_output(struct service *s, bool hook)
-{
-	struct output_stream *out;
-
-	if (s->io == NULL)
-		return;
-	out = hook ? s->io->hook_out : s->io->out;
-	for (int i = 0; i < 2; i++) {
-		output_stream_drain(&out[i]);
-		output_stream_close(&out[i]);
-	}
-}
-
-static bool
-output_done(const struct service *s)
-{
-	return s->io == NULL || (!output_stream_open_p(&s->io->out[0]) &&
-	    !output_stream_open_p(&s->io->out[1]));
-}
-
-/*
- * Starts the service's main process or its cleanup hook, with its output
- * attached.  Returns the pid, or -1 with errno set and the failure logged.
- */
-static pid_t
-start_child(struct service *s, enum child_kind kind, char *const *more,
-    size_t nmore, int *status_fd)
-{
-	char *const *argv = kind == CHILD_HOOK ? s->conf->cleanup_argv :
-	    kind == CHILD_CHECK ? (s->state == SS_STARTING ?
-	    s->conf->ready_check_argv : s->conf->health_check_argv) :
-	    s->conf->argv;
-	struct spawn_req req;
-	struct child_io io;
-	struct env_strings own;
-	char **env;
-	pid_t pid = -1;
-	int saved;
-
-	if (prepare(s, kind, &req, &io) == -1)
-		return -1;
-	env = service_env(s, more, nmore, &own);
-	if (env == NULL)
-		errno = ENOMEM;
-	else {
-		req.argv = argv;
-		req.envp = env;
-		req.directory = s->conf->directory;
-		pid = spawn_start(&req, status_fd);
-	}
-	saved = errno;
-	free_env(env, &own);
-	if (pid == -1) {
-		io_abort(&io);
-		errno = saved;
-		log_warn("%s: unable to start %s%s", s->conf->name,
-		    kind == CHILD_HOOK ? "cleanup hook " :
-		    kind == CHILD_CHECK ? "check " : "", argv[0]);
-		errno = saved;
-		return -1;
-	}
-	attach_output(s, kind, &io);
-	return pid;
 }
 
 /* --- actions ---------------------------------------------------------- */
@@ -492,7 +154,7 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)close(s->exec_fd);
 	s->exec_fd = -1;
 	if (r == 1) {
-		dispatch(s, SE_SPAWNED);
+		sv_dispatch(s, SE_SPAWNED);
 		return;
 	}
 	/* The child exits 127 or 126 next; the reaper takes it from there. */
@@ -519,7 +181,7 @@ act_spawn(struct service *s)
 
 	if (s->started_at != 0)
 		s->restarts++;
-	s->started_at = mono_now();
+	s->started_at = sv_mono_now();
 	s->started_wall = ev_time();
 	s->status = 0;
 	s->spawn_failed = false;
@@ -540,7 +202,7 @@ act_spawn(struct service *s)
 		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
 		    s->notify_path != NULL ? s->notify_path : "");
 		more[0] = notify_env;
-		pid = start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
+		pid = sv_start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
 		    &fd);
 	}
 	if (pid == -1) {
@@ -564,8 +226,8 @@ act_spawn(struct service *s)
 	return SE_NONE;
 }
 
-static void
-start_dependents(void);
+void
+sv_start_dependents(void);
 
 /* --- readiness and health ----------------------------------------------- */
 
@@ -591,7 +253,7 @@ run_check(struct service *s)
 	pid_t pid;
 	int fd;
 
-	pid = start_child(s, CHILD_CHECK, NULL, 0, &fd);
+	pid = sv_start_child(s, CHILD_CHECK, NULL, 0, &fd);
 	if (pid == -1) {
 		/* Counted as a failed try; the next one comes at the interval. */
 		arm(&s->check_w, ready ? s->conf->ready_interval :
@@ -631,7 +293,7 @@ health_failed(struct service *s, const char *why)
 	log_warnx("%s: %s; restarting it", s->conf->name, why);
 	stop_checks(s);
 	s->reason = SR_HEALTH;
-	dispatch(s, SE_STOP);
+	sv_dispatch(s, SE_STOP);
 }
 
 static void
@@ -646,7 +308,7 @@ check_ended(struct service *s, pid_t pid, int status)
 	s->check_pid = 0;
 	if (s->state == SS_STARTING) {
 		if (ok) {
-			dispatch(s, SE_READY);
+			sv_dispatch(s, SE_READY);
 			return;
 		}
 		log_debug("%s: not ready yet", s->conf->name);
@@ -697,7 +359,7 @@ service_notified(struct service *s, enum svcnotify_field f, const char *value)
 	switch (f) {
 	case SN_READY:
 		if (s->state == SS_STARTING)
-			dispatch(s, SE_READY);
+			sv_dispatch(s, SE_READY);
 		break;
 	case SN_STATUS:
 		free(s->status_text);
@@ -752,7 +414,7 @@ act_mark_up(struct service *s)
 		ev_timer_again(sv.loop, &s->watchdog_w);
 	}
 	log_info("%s: running (pid %d)", c->name, (int)s->pid);
-	start_dependents();
+	sv_start_dependents();
 	return SE_NONE;
 }
 
@@ -777,7 +439,7 @@ send_kill(struct service *s, const char *why)
 	int sig = s->conf->kill_signal;
 
 	s->phase = STOP_KILLED;
-	if (signal_service(s, sig) == 0) {
+	if (sv_signal_service(s, sig) == 0) {
 		s->killed = true;
 		log_warnx("%s: %s; sending %s", s->conf->name, why,
 		    signal_name(sig));
@@ -795,7 +457,7 @@ send_stop(struct service *s, double window)
 	if (s->pid != 0)
 		s->sent_stop = true;
 	s->phase = STOP_WINDOW;
-	(void)signal_service(s, s->conf->stop_signal);
+	(void)sv_signal_service(s, s->conf->stop_signal);
 	arm(&s->timer_w, window);
 }
 
@@ -871,16 +533,16 @@ act_escalate(struct service *s)
 		break;
 	case STOP_KILLED:
 		if (s->pid == 0 && group_empty(s)) {
-			if (!output_done(s)) {
+			if (!sv_output_done(s)) {
 				log_warnx("%s: its output pipe is still held "
 				    "open by a process outside its group; not "
 				    "waiting for it any longer", s->conf->name);
-				finish_output(s, false);
+				sv_finish_output(s, false);
 			}
 			s->pgid = 0;
 			return SE_DOWN;
 		}
-		(void)signal_service(s, SIGKILL);
+		(void)sv_signal_service(s, SIGKILL);
 		arm(&s->timer_w, KILLED_RECHECK_S);
 		break;
 	}
@@ -935,7 +597,7 @@ act_cleanup(struct service *s)
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
-	pid = start_child(s, CHILD_HOOK, more, 2, &fd);
+	pid = sv_start_child(s, CHILD_HOOK, more, 2, &fd);
 	if (pid == -1) {
 		s->hook_status = W_EXITCODE(126, 0);
 		sv.unclean = true;
@@ -972,7 +634,7 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	dispatch(s, SE_TIMEOUT);
+	sv_dispatch(s, SE_TIMEOUT);
 }
 
 static enum svc_event
@@ -1024,7 +686,7 @@ act_give_up(struct service *s)
 	if (s->conf->critical && sv.phase == SV_RUNNING) {
 		sv.have_critical = true;
 		sv.critical_status = critical_status(s);
-		begin_shutdown("a critical service failed");
+		sv_begin_shutdown("a critical service failed");
 	}
 	return SE_NONE;
 }
@@ -1050,7 +712,7 @@ act_finish(struct service *s)
 		sv.critical_status = critical_status(s);
 		snprintf(msg, sizeof(msg), "critical service %s ended",
 		    s->conf->name);
-		begin_shutdown(msg);
+		sv_begin_shutdown(msg);
 	}
 	return SE_NONE;
 }
@@ -1127,8 +789,8 @@ report_status(void)
 	notify_send(msg);
 }
 
-static void
-dispatch(struct service *s, enum svc_event ev)
+void
+sv_dispatch(struct service *s, enum svc_event ev)
 {
 	bool settled_before = service_is_settled(s);
 	enum svc_state start_state = s->state;
@@ -1175,8 +837,8 @@ deps_up(const struct service *s)
 	return true;
 }
 
-static void
-start_dependents(void)
+void
+sv_start_dependents(void)
 {
 	if (sv.phase != SV_RUNNING)
 		return;
@@ -1184,7 +846,7 @@ start_dependents(void)
 		struct service *s = sv.svcs[i];
 
 		if (s->state == SS_IDLE && s->want_up && deps_up(s))
-			dispatch(s, SE_START);
+			sv_dispatch(s, SE_START);
 	}
 }
 
@@ -1193,7 +855,7 @@ supervisor_start(void)
 {
 	for (size_t i = 0; i < sv.n; i++)
 		sv.svcs[i]->want_up = sv.svcs[i]->conf->autostart;
-	start_dependents();
+	sv_start_dependents();
 	report_status();
 }
 
@@ -1208,7 +870,7 @@ hook_ended(struct service *s, int status)
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
 	s->hook_pid = 0;
 	s->hook_status = status;
-	finish_output(s, true);
+	sv_finish_output(s, true);
 	if (s->exec_fd != -1) {
 		if (spawn_read_status(s->exec_fd, &e) == 0) {
 			errno = e.err;
@@ -1225,7 +887,7 @@ hook_ended(struct service *s, int status)
 		    s->hook_timed_out ? " (timed out)" : "");
 	} else
 		log_info("%s: cleanup hook done", s->conf->name);
-	dispatch(s, SE_CLEANED);
+	sv_dispatch(s, SE_CLEANED);
 }
 
 static void
@@ -1244,7 +906,7 @@ service_exited(struct service *s, int status)
 	}
 	s->pid = 0;
 	s->status = status;
-	s->ended_at = mono_now();
+	s->ended_at = sv_mono_now();
 	if (s->state != SS_STOPPING)
 		s->reason = SR_EXIT;
 	describe_status(status, st, sizeof(st));
@@ -1259,22 +921,22 @@ service_exited(struct service *s, int status)
 		for (int i = 0; i < 2; i++)
 			output_stream_drain(&s->io->out[i]);
 	if (is_down(s)) {
-		dispatch(s, SE_DOWN);
+		sv_dispatch(s, SE_DOWN);
 		return;
 	}
 	s->lingering = true;
 	sv.nlingering++;
-	dispatch(s, SE_EXITED);
+	sv_dispatch(s, SE_EXITED);
 }
 
-static void
-stream_eof_cb(struct output_stream *st, void *ctx)
+void
+sv_stream_eof(struct output_stream *st, void *ctx)
 {
 	struct service *s = ctx;
 
 	(void)st;
 	if (s->lingering && is_down(s))
-		dispatch(s, SE_DOWN);
+		sv_dispatch(s, SE_DOWN);
 }
 
 static void orphans_check(void);
@@ -1286,7 +948,7 @@ recheck_lingering(void)
 		struct service *s = sv.svcs[i];
 
 		if (s->lingering && is_down(s))
-			dispatch(s, SE_DOWN);
+			sv_dispatch(s, SE_DOWN);
 	}
 }
 
@@ -1456,7 +1118,7 @@ progress(void)
 
 		if ((s->state == SS_STARTING || s->state == SS_RUNNING) &&
 		    may_stop(i))
-			dispatch(s, SE_STOP);
+			sv_dispatch(s, SE_STOP);
 		if (sv.phase != SV_SHUTDOWN)
 			return;		/* the dispatch above finished it */
 		if (!service_is_settled(s))
@@ -1482,7 +1144,7 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 		if (service_is_live(s)) {
 			s->phase = STOP_KILLED;
-			if (signal_service(s, SIGKILL) == 0)
+			if (sv_signal_service(s, SIGKILL) == 0)
 				s->killed = true;
 			arm(&s->timer_w, KILLED_RECHECK_S);
 		}
@@ -1500,8 +1162,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-static void
-begin_shutdown(const char *why)
+void
+sv_begin_shutdown(const char *why)
 {
 	sv.phase = SV_SHUTDOWN;
 	sv.shutdown_at = ev_now(sv.loop);
@@ -1528,7 +1190,7 @@ begin_shutdown(const char *why)
 		struct service *s = sv.svcs[i];
 
 		if (s->state == SS_IDLE || s->state == SS_BACKOFF)
-			dispatch(s, SE_STOP);
+			sv_dispatch(s, SE_STOP);
 	}
 	progress();
 }
@@ -1558,7 +1220,7 @@ supervisor_shutdown_signal(int sig)
 
 	if (sv.phase == SV_RUNNING) {
 		snprintf(why, sizeof(why), "SIG%s", signal_name(sig));
-		begin_shutdown(why);
+		sv_begin_shutdown(why);
 		return;
 	}
 	if (!sv.hurried_by_signal) {
@@ -1589,420 +1251,14 @@ supervisor_forward(int sig)
 		struct service *s = any_service(i);
 
 		if (service_is_live(s))
-			(void)signal_service(s, sig);
+			(void)sv_signal_service(s, sig);
 	}
-}
-
-/* --- operator requests ------------------------------------------------ */
-
-static struct service *
-find_service(const char *name)
-{
-	for (size_t i = 0; i < sv.n; i++)
-		if (strcmp(sv.svcs[i]->conf->name, name) == 0)
-			return sv.svcs[i];
-	return NULL;
-}
-
-/* All names must exist before anything is done: a typo changes nothing. */
-static int
-lookup_all(char *const *names, size_t n, struct service **out,
-    struct strbuf *reply)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if ((out[i] = find_service(names[i])) == NULL) {
-			sb_printf(reply, "unknown service '%s'\n", names[i]);
-			r = -1;
-		}
-	return r;
-}
-
-static int
-refuse_in_shutdown(struct strbuf *reply)
-{
-	if (sv.phase == SV_RUNNING)
-		return 0;
-	sb_printf(reply, "refused: corral is shutting down\n");
-	return -1;
-}
-
-int
-supervisor_status(char *const *names, size_t n, bool json,
-    struct strbuf *reply)
-{
-	struct service **list = sv.svcs;
-	size_t count = sv.n;
-	int r = 0;
-
-	if (n > 0) {
-		list = calloc(n, sizeof(*list));
-		if (list == NULL) {
-			sb_printf(reply, "out of memory\n");
-			return -1;
-		}
-		r = lookup_all(names, n, list, reply);
-		count = n;
-	}
-	if (r == 0 && json)
-		status_json(reply, list, count);
-	else if (r == 0)
-		status_table(reply, list, count, mono_now());
-	if (list != sv.svcs)
-		free(list);
-	return r;
-}
-
-static void
-start_one(struct service *s, struct strbuf *reply)
-{
-	s->want_up = true;
-	s->failed_starts = 0;
-	switch (s->state) {
-	case SS_IDLE:
-		start_dependents();
-		if (s->state == SS_IDLE)
-			sb_printf(reply, "%s: waiting for its dependencies\n",
-			    s->conf->name);
-		return;
-	case SS_STOPPED:
-	case SS_FAILED:
-		dispatch(s, SE_START);
-		break;
-	case SS_BACKOFF:
-		dispatch(s, SE_TIMEOUT);	/* no more waiting */
-		break;
-	case SS_STOPPING:
-	case SS_CLEANUP:
-		s->restart_pending = true;
-		s->want_up = false;
-		sb_printf(reply, "%s: will start once stopped\n", s->conf->name);
-		return;
-	default:
-		sb_printf(reply, "%s: already %s\n", s->conf->name,
-		    service_state_name(s->state));
-		return;
-	}
-	sb_printf(reply, "%s: %s\n", s->conf->name, service_state_name(s->state));
-}
-
-static void
-stop_one(struct service *s, enum svc_reason reason, bool again,
-    struct strbuf *reply)
-{
-	bool live = service_is_live(s) || s->state == SS_CLEANUP;
-
-	s->want_up = false;
-	s->restart_pending = again && (live || s->state == SS_BACKOFF);
-	if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
-		s->reason = reason;
-	if (s->state == SS_STOPPING || s->state == SS_CLEANUP)
-		;		/* already on its way down */
-	else if (service_transition(s->state, SE_STOP)->next != SS_NONE)
-		dispatch(s, SE_STOP);
-	if (reply != NULL)
-		sb_printf(reply, "%s: %s\n", s->conf->name,
-		    service_state_name(s->state));
-}
-
-int
-supervisor_control(enum ctl_verb verb, char *const *names, size_t n,
-    struct strbuf *reply)
-{
-	struct service **list;
-	int r;
-
-	if (refuse_in_shutdown(reply) == -1)
-		return -1;
-	if ((list = calloc(n + 1, sizeof(*list))) == NULL) {
-		sb_printf(reply, "out of memory\n");
-		return -1;
-	}
-	r = lookup_all(names, n, list, reply);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct service *s = list[i];
-
-		switch (verb) {
-		case CTL_START:
-			start_one(s, reply);
-			break;
-		case CTL_STOP:
-			stop_one(s, SR_STOP, false, reply);
-			break;
-		case CTL_RESTART:
-			if (service_is_live(s) || s->state == SS_BACKOFF)
-				stop_one(s, SR_STOP, true, reply);
-			else
-				start_one(s, reply);
-			break;
-		}
-	}
-	free(list);
-	return r;
-}
-
-int
-supervisor_signal(const char *name, int sig, struct strbuf *reply)
-{
-	struct service *s = find_service(name);
-
-	if (s == NULL) {
-		sb_printf(reply, "unknown service '%s'\n", name);
-		return -1;
-	}
-	if (!service_is_live(s)) {
-		sb_printf(reply, "%s: not running (%s)\n", name,
-		    service_state_name(s->state));
-		return -1;
-	}
-	/* Relayed, not a stop of corral's: the restart policy applies. */
-	if (signal_service(s, sig) == -1) {
-		sb_printf(reply, "%s: unable to send %s: %s\n", name,
-		    signal_name(sig), strerror(errno));
-		return -1;
-	}
-	sb_printf(reply, "%s: sent %s\n", name, signal_name(sig));
-	return 0;
-}
-
-int
-supervisor_check(struct strbuf *reply)
-{
-	int r = 0;
-
-	if (sv.phase != SV_RUNNING) {
-		sb_printf(reply, "shutting down\n");
-		return -1;
-	}
-	for (size_t i = 0; i < sv.n; i++) {
-		const struct service *s = sv.svcs[i];
-
-		if (!s->conf->autostart || s->state == SS_RUNNING ||
-		    (s->state == SS_STOPPED && s->started_at != 0 &&
-		    service_status_expected(s)))
-			continue;
-		sb_printf(reply, "%s: %s\n", s->conf->name,
-		    service_state_name(s->state));
-		r = -1;
-	}
-	if (r == 0)
-		sb_printf(reply, "ok: %zu/%zu running\n", sv.nrunning, sv.n);
-	return r;
-}
-
-int
-supervisor_shutdown_request(struct strbuf *reply)
-{
-	if (refuse_in_shutdown(reply) == -1)
-		return -1;
-	sb_printf(reply, "shutting down\n");
-	begin_shutdown("corralctl shutdown");
-	return 0;
-}
-
-/* --- reload ------------------------------------------------------------- */
-
-enum reload_action { RL_START, RL_STOP, RL_RESTART, RL_UPDATE, RL_KEEP };
-static const char *const reload_words[] = {
-	[RL_START] = "start", [RL_STOP] = "stop", [RL_RESTART] = "restart",
-	[RL_UPDATE] = "update", [RL_KEEP] = "keep",
-};
-
-static enum reload_action
-reload_action(const struct svc_conf *old, const struct svc_conf *new)
-{
-	if (old == NULL)
-		return RL_START;
-	if (!config_same_process(old, new))
-		return RL_RESTART;
-	return config_same_settings(old, new) ? RL_KEEP : RL_UPDATE;
-}
-
-/*
- * The new file, with the command-line `main` carried over: it is not in
- * the file, and a reload must not stop it.
- */
-static struct config *
-load_for_reload(struct diag *d)
-{
-	struct config *nc = config_load(sv.conf->path, d);
-	const struct svc_conf *main_svc = config_find(sv.conf, "main");
-
-	if (nc != NULL && main_svc != NULL && main_svc->line == 0) {
-		if (config_add_main(nc, main_svc->argv, d) == -1) {
-			config_free(nc);
-			return NULL;
-		}
-		config_find(nc, "main")->foreground = main_svc->foreground;
-	}
-	return nc;
-}
-
-static int
-reserve_retired(size_t more)
-{
-	struct service **v;
-
-	if (more == 0)
-		return 0;
-	v = reallocarray(sv.retired, sv.nretired + more, sizeof(*v));
-	if (v == NULL)
-		return -1;
-	sv.retired = v;
-	return 0;
-}
-
-/* Frees retired services once they are down; run between loop turns. */
-static void
-sweep_retired(void)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < sv.nretired; i++) {
-		struct service *s = sv.retired[i];
-
-		if (service_is_settled(s) && s->hook_pid == 0) {
-			config_free_service(s->conf);
-			service_free(s);
-		} else
-			sv.retired[k++] = s;
-	}
-	sv.nretired = k;
-}
-
-static void
-describe_reload(const struct config *nc, struct strbuf *reply)
-{
-	for (size_t i = 0; i < nc->nservices; i++) {
-		const struct svc_conf *c = nc->services[i];
-
-		sb_printf(reply, "%s %s\n",
-		    reload_words[reload_action(config_find(sv.conf, c->name), c)],
-		    c->name);
-	}
-	for (size_t i = 0; i < sv.n; i++)
-		if (config_find(nc, sv.svcs[i]->conf->name) == NULL)
-			sb_printf(reply, "stop %s\n", sv.svcs[i]->conf->name);
-}
-
-int
-supervisor_reload(bool dry_run, struct strbuf *reply)
-{
-	struct diag d = { 0 };
-	struct config *nc, *old = sv.conf;
-	struct service **svcs;
-	struct plan plan;
-	char msg[64];
-
-	if (refuse_in_shutdown(reply) == -1)
-		return -1;
-	if (strcmp(old->path, "(command line)") == 0) {
-		sb_printf(reply, "nothing to reload: corral runs without a "
-		    "config file\n");
-		return -1;
-	}
-	nc = load_for_reload(&d);
-	for (size_t i = 0; i < d.n; i++) {
-		if (!dry_run)
-			log_warnx("reload: %s", d.lines[i]);
-		sb_printf(reply, "%s\n", d.lines[i]);
-	}
-	diag_free(&d);
-	if (nc == NULL) {
-		if (!dry_run)
-			log_warnx("reload: %s is invalid; nothing changed",
-			    old->path);
-		return -1;
-	}
-	if (dry_run) {
-		describe_reload(nc, reply);
-		config_free(nc);
-		return 0;
-	}
-	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
-	if (svcs == NULL || plan_build(nc, &plan) == -1) {
-		free(svcs);
-		config_free(nc);
-		sb_printf(reply, "out of memory\n");
-		return -1;
-	}
-	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)(mono_now() * 1e6));
-	notify_send(msg);
-	describe_reload(nc, reply);
-	log_info("reloading %s", old->path);
-	/* Every allocation first: past this point nothing can fail. */
-	for (size_t i = 0; i < nc->nservices; i++) {
-		struct svc_conf *c = nc->services[i];
-
-		if ((svcs[i] = find_service(c->name)) == NULL &&
-		    (svcs[i] = service_new(c)) == NULL)
-			goto oom;
-	}
-	if (reserve_retired(sv.n) == -1)
-		goto oom;
-	/* Services that are gone stop with their hook, each on its own. */
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = sv.svcs[i];
-
-		if (config_find(nc, s->conf->name) != NULL)
-			continue;
-		sv.retired[sv.nretired++] = s;
-		s->retired = true;
-		/* It keeps its svc_conf; the old config must not free it. */
-		old->services[s->conf->index] = NULL;
-		stop_one(s, SR_RELOAD, false, NULL);
-	}
-	for (size_t i = 0; i < nc->nservices; i++) {
-		struct service *s = svcs[i];
-		struct svc_conf *c = nc->services[i];
-		enum reload_action a = s->conf == c ? RL_START :
-		    reload_action(s->conf, c);
-
-		s->conf = c;
-		if (a == RL_START)
-			s->want_up = c->autostart;
-		else if (a == RL_RESTART && (service_is_live(s) ||
-		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
-			stop_one(s, SR_RELOAD, true, NULL);
-	}
-	free(sv.svcs);
-	sv.svcs = svcs;
-	sv.n = nc->nservices;
-	plan_free(&sv.plan);
-	sv.plan = plan;
-	sv.conf = nc;
-	config_free(old);
-	signals_update(sv.loop, nc);
-	if (sv.log_level_fixed < 0)
-		log_set_level((enum log_level)nc->log_level);
-	sv.status_dirty = nc->status_file != NULL;
-	start_dependents();
-	notify_send("READY=1");
-	return 0;
-oom:
-	log_errorx("reload: out of memory; keeping the current config");
-	for (size_t i = 0; i < nc->nservices; i++)
-		if (svcs[i] != NULL && svcs[i]->conf == nc->services[i])
-			service_free(svcs[i]);
-	free(svcs);
-	plan_free(&plan);
-	config_free(nc);
-	sb_printf(reply, "out of memory\n");
-	return -1;
-}
-
-void
-supervisor_fix_log_level(int level)
-{
-	sv.log_level_fixed = level;
 }
 
 /* --- set-up, report, exit --------------------------------------------- */
 
-static struct service *
-service_new(struct svc_conf *c)
+struct service *
+sv_service_new(struct svc_conf *c)
 {
 	struct service *s = calloc(1, sizeof(*s));
 
@@ -2021,8 +1277,8 @@ service_new(struct svc_conf *c)
 }
 
 /* Only for a settled service: nothing of it is in the loop any more. */
-static void
-service_free(struct service *s)
+void
+sv_service_free(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
@@ -2067,7 +1323,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	if (sv.nretired > 0)
-		sweep_retired();
+		sv_sweep_retired();
 	if (sv.status_dirty)
 		write_status_file();
 }
@@ -2086,7 +1342,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	if (sv.svcs == NULL)
 		goto oom;
 	for (size_t i = 0; i < sv.n; i++)
-		if ((sv.svcs[i] = service_new(conf->services[i])) == NULL)
+		if ((sv.svcs[i] = sv_service_new(conf->services[i])) == NULL)
 			goto oom;
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
@@ -2176,10 +1432,10 @@ supervisor_free(void)
 {
 	for (size_t i = 0; i < sv.n; i++)
 		if (sv.svcs[i] != NULL)
-			service_free(sv.svcs[i]);
+			sv_service_free(sv.svcs[i]);
 	for (size_t i = 0; i < sv.nretired; i++) {
 		config_free_service(sv.retired[i]->conf);
-		service_free(sv.retired[i]);
+		sv_service_free(sv.retired[i]);
 	}
 	ev_prepare_stop(sv.loop, &sv.prepare_w);
 	ev_child_stop(sv.loop, &sv.reaper_w);

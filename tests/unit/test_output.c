@@ -108,6 +108,29 @@ START_TEST(exact_limit_gives_no_empty_line)
 }
 END_TEST
 
+START_TEST(multiple_of_the_limit_then_more)
+{
+	struct output_stream st = { .fd = -1 };
+	size_t len = OUTPUT_LINE_MAX * 3;
+	char *big = malloc(len + 8);
+
+	memset(big, 'w', len);
+	strcpy(big + len, "\ntail");
+	/* Delivered in reads that do not line up with the limit. */
+	for (size_t off = 0; off < len + 5; off += 5000)
+		output_split(&st, big + off, off + 5000 > len + 5 ? len + 5 - off :
+		    5000, collect);
+	ck_assert_uint_eq(nlines, 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_uint_eq(strlen(lines[i]), OUTPUT_LINE_MAX);
+	ck_assert_uint_eq(st.partial_len, 4);
+	ck_assert(memcmp(st.partial, "tail", 4) == 0);
+	reset();
+	free(big);
+	free(st.partial);
+}
+END_TEST
+
 Suite *
 output_suite(void)
 {
@@ -118,6 +141,7 @@ output_suite(void)
 	tcase_add_test(tc, lines_across_reads);
 	tcase_add_test(tc, long_line_is_split);
 	tcase_add_test(tc, exact_limit_gives_no_empty_line);
+	tcase_add_test(tc, multiple_of_the_limit_then_more);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,311 @@
+/*
+ * How a service's processes are made: its main process, its cleanup hook
+ * and its checks.  Everything the child needs (environment, groups, output
+ * descriptors) is prepared here in the parent, so that between vfork() and
+ * exec() spawn.c only makes system calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "output.h"
+#include "spawn.h"
+#include "supervisor_impl.h"
+
+static char *
+strcat_dup(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + lb + 1);
+
+	if (p != NULL) {
+		memcpy(p, a, la);
+		memcpy(p + la, b, lb + 1);
+	}
+	return p;
+}
+
+/* Strings made for one environment, freed once the child has started. */
+struct env_strings {
+	char		*s[4];
+};
+
+/*
+ * The environment of a service or hook: corral's, then HOME, USER and
+ * LOGNAME of its user, then its `environment`, then CORRAL_SERVICE and
+ * `more`; a later one of the same name wins.
+ */
+static char **
+service_env(const struct service *s, char *const *more, size_t nmore,
+    struct env_strings *own)
+{
+	const struct svc_conf *c = s->conf;
+	char **extra, **env = NULL;
+	size_t n = 0;
+
+	memset(own, 0, sizeof(*own));
+	extra = malloc((3 + c->nenv + 1 + nmore) * sizeof(*extra));
+	if (extra == NULL)
+		return NULL;
+	if (c->has_passwd) {
+		own->s[0] = strcat_dup("HOME=", c->home);
+		own->s[1] = strcat_dup("USER=", c->user_name);
+		own->s[2] = strcat_dup("LOGNAME=", c->user_name);
+		if (own->s[0] == NULL || own->s[1] == NULL || own->s[2] == NULL)
+			goto out;
+		for (size_t i = 0; i < 3; i++)
+			extra[n++] = own->s[i];
+	}
+	for (size_t i = 0; i < c->nenv; i++)
+		extra[n++] = c->env[i];
+	if ((own->s[3] = strcat_dup("CORRAL_SERVICE=", c->name)) == NULL)
+		goto out;
+	extra[n++] = own->s[3];
+	for (size_t i = 0; i < nmore; i++)
+		extra[n++] = more[i];
+	env = spawn_environment(extra, n);
+out:
+	free(extra);
+	return env;
+}
+
+/* Frees what service_env() made, whether it succeeded or not. */
+static void
+free_env(char **env, struct env_strings *own)
+{
+	for (size_t i = 0; i < 4; i++)
+		free(own->s[i]);
+	free(env);
+}
+
+
+/* Descriptors prepared for one spawn, closed in the parent afterwards. */
+struct child_io {
+	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
+	int		 fd;		/* output = null or file */
+	gid_t		*groups;
+};
+
+static void
+io_close_child_ends(struct child_io *io)
+{
+	for (int i = 0; i < 2; i++)
+		if (io->pipes[i][1] != -1) {
+			(void)close(io->pipes[i][1]);
+			io->pipes[i][1] = -1;
+		}
+	if (io->fd != -1) {
+		(void)close(io->fd);
+		io->fd = -1;
+	}
+	free(io->groups);
+	io->groups = NULL;
+}
+
+static void
+io_abort(struct child_io *io)
+{
+	for (int i = 0; i < 2; i++)
+		if (io->pipes[i][0] != -1) {
+			(void)close(io->pipes[i][0]);
+			io->pipes[i][0] = -1;
+		}
+	io_close_child_ends(io);
+}
+
+/*
+ * Fills req with what conf asks for and opens the descriptors the child
+ * needs.  Returns 0, or -1 with errno set and a message logged.
+ */
+static int
+prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
+    struct child_io *io)
+{
+	const struct svc_conf *c = s->conf;
+	const char *what = kind == CHILD_HOOK ? "cleanup hook of " :
+	    kind == CHILD_CHECK ? "check of " : "";
+	/* Checks say what they found by their exit status, not their output. */
+	enum output_mode mode = kind == CHILD_CHECK ? OUTPUT_NULL : c->output;
+
+	memset(io, 0, sizeof(*io));
+	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
+	io->fd = -1;
+	req->out_fd = req->err_fd = -1;
+	req->limits = c->limits;
+	req->umask = c->umask;
+	req->set_ids = c->user != NULL || c->group != NULL;
+	req->uid = c->user != NULL ? c->uid : getuid();
+	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
+	req->groups = NULL;
+	req->ngroups = -1;
+	req->foreground = c->foreground && kind == CHILD_MAIN;
+	/* Only root may set groups; anyone else keeps theirs. */
+	if (req->set_ids && geteuid() == 0) {
+		int n = 32;
+
+		if (c->has_passwd) {
+			for (;;) {
+				gid_t *g = reallocarray(io->groups, (size_t)n,
+				    sizeof(*g));
+
+				if (g == NULL)
+					goto fail;
+				io->groups = g;
+				if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
+					break;
+			}
+		} else {
+			if ((io->groups = malloc(sizeof(gid_t))) == NULL)
+				goto fail;
+			io->groups[0] = req->gid;
+			n = 1;
+		}
+		req->groups = io->groups;
+		req->ngroups = n;
+	}
+	switch (mode) {
+	case OUTPUT_INHERIT:
+		break;
+	case OUTPUT_PREFIX:
+		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
+		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
+		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
+		    fcntl(io->pipes[1][0], F_SETFL, O_NONBLOCK) == -1) {
+			log_warn("%s: unable to create output pipes for %s%s",
+			    c->name, what, c->name);
+			goto fail_logged;
+		}
+		req->out_fd = io->pipes[0][1];
+		req->err_fd = io->pipes[1][1];
+		break;
+	case OUTPUT_NULL:
+	case OUTPUT_FILE: {
+		const char *path = mode == OUTPUT_NULL ? "/dev/null" :
+		    c->output_path;
+
+		io->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    O_NOCTTY, 0640);
+		if (io->fd == -1) {
+			log_warn("%s: unable to open output file %s", c->name,
+			    path);
+			goto fail_logged;
+		}
+		req->out_fd = req->err_fd = io->fd;
+		break;
+	}
+	}
+	return 0;
+fail:
+	log_warn("%s: unable to prepare the start of %s%s", c->name, what,
+	    c->name);
+fail_logged:
+	{
+		int saved = errno;
+
+		io_abort(io);
+		errno = saved;
+	}
+	return -1;
+}
+
+/* After fork: the parent keeps only the read ends, and reads them. */
+static void
+attach_output(struct service *s, enum child_kind kind, struct child_io *io)
+{
+	bool hook = kind == CHILD_HOOK;
+	struct output_stream *out;
+	char prefix[sizeof(out->prefix)];
+
+	io_close_child_ends(io);
+	if (io->pipes[0][0] == -1)
+		return;
+	if (s->io == NULL) {
+		if ((s->io = calloc(1, sizeof(*s->io))) == NULL) {
+			log_errorx("%s: out of memory; its output is lost",
+			    s->conf->name);
+			io_abort(io);
+			return;
+		}
+		for (int k = 0; k < 2; k++)
+			s->io->out[k].fd = s->io->hook_out[k].fd = -1;
+	}
+	out = hook ? s->io->hook_out : s->io->out;
+	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
+	    hook ? "/cleanup" : "");
+	for (int i = 0; i < 2; i++)
+		output_stream_open(&out[i], io->pipes[i][0],
+		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
+		    hook ? NULL : sv_stream_eof, s);
+}
+
+/* Reads what the main process (or hook) left in its pipes, then closes them. */
+void
+sv_finish_output(struct service *s, bool hook)
+{
+	struct output_stream *out;
+
+	if (s->io == NULL)
+		return;
+	out = hook ? s->io->hook_out : s->io->out;
+	for (int i = 0; i < 2; i++) {
+		output_stream_drain(&out[i]);
+		output_stream_close(&out[i]);
+	}
+}
+
+bool
+sv_output_done(const struct service *s)
+{
+	return s->io == NULL || (!output_stream_open_p(&s->io->out[0]) &&
+	    !output_stream_open_p(&s->io->out[1]));
+}
+
+/*
+ * Starts the service's main process or its cleanup hook, with its output
+ * attached.  Returns the pid, or -1 with errno set and the failure logged.
+ */
+pid_t
+sv_start_child(struct service *s, enum child_kind kind, char *const *more,
+    size_t nmore, int *status_fd)
+{
+	char *const *argv = kind == CHILD_HOOK ? s->conf->cleanup_argv :
+	    kind == CHILD_CHECK ? (s->state == SS_STARTING ?
+	    s->conf->ready_check_argv : s->conf->health_check_argv) :
+	    s->conf->argv;
+	struct spawn_req req;
+	struct child_io io;
+	struct env_strings own;
+	char **env;
+	pid_t pid = -1;
+	int saved;
+
+	if (prepare(s, kind, &req, &io) == -1)
+		return -1;
+	env = service_env(s, more, nmore, &own);
+	if (env == NULL)
+		errno = ENOMEM;
+	else {
+		req.argv = argv;
+		req.envp = env;
+		req.directory = s->conf->directory;
+		pid = spawn_start(&req, status_fd);
+	}
+	saved = errno;
+	free_env(env, &own);
+	if (pid == -1) {
+		io_abort(&io);
+		errno = saved;
+		log_warn("%s: unable to start %s%s", s->conf->name,
+		    kind == CHILD_HOOK ? "cleanup hook " :
+		    kind == CHILD_CHECK ? "check " : "", argv[0]);
+		errno = saved;
+		return -1;
+	}
+	attach_output(s, kind, &io);
+	return pid;
+}
