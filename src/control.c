@@ -38,6 +38,7 @@ struct client {
 	struct strbuf	 reply;
 	size_t		 sent;
 	bool		 writing;
+	bool		 denied;	/* answered "denied" whatever it asks */
 	struct client	*next;
 };
 
@@ -196,6 +197,10 @@ client_read(struct client *c)
 		return;
 	}
 	*nl = '\0';
+	if (c->denied) {
+		client_reply(c, "denied\npermission denied\n");
+		return;
+	}
 	if (memchr(c->req, '\0', (size_t)(nl - c->req)) != NULL) {
 		client_reply(c, "error\nrequest contains a NUL byte\n");
 		return;
@@ -263,20 +268,17 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_warn("control socket: unable to accept a client");
 		return;
 	}
-	if (!peer_allowed(fd)) {
-		static const char denied[] = "denied\npermission denied\n";
-
-		/* Best effort: the reply is short enough for any socket buffer. */
-		(void)!send(fd, denied, sizeof(denied) - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)close(fd);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		(void)close(fd);
 		return;
 	}
 	c->fd = fd;
+	/*
+	 * A refused peer is still read like any other, and answered after
+	 * its request: closing on unread data would reset the connection and
+	 * lose the answer.
+	 */
+	c->denied = !peer_allowed(fd);
 	ev_io_init(&c->io_w, client_io_cb, fd, EV_READ);
 	ev_io_start(loop, &c->io_w);
 	ev_timer_init(&c->idle_w, client_idle_cb, CONTROL_IDLE_S, 0);
