@@ -325,6 +325,27 @@ START_TEST(check_verbose_prints_plan)
 }
 END_TEST
 
+/* The command line itself: --version, --help, and usage errors (exit 2). */
+START_TEST(cli_usage)
+{
+	struct h_proc *p = h_corral_args("version", "--version", (char *)NULL);
+
+	h_expect_exit(p, 0, H_WAIT_MS);
+	ck_assert_msg(h_wait_text(p->out, "corral ", H_WAIT_MS), "no version");
+	p = h_corral_args("help", "--help", (char *)NULL);
+	h_expect_exit(p, 0, H_WAIT_MS);
+	ck_assert_msg(h_wait_text(p->out, "usage: corral", H_WAIT_MS),
+	    "no usage on --help");
+	p = h_corral_args("bogus", "--bogus", (char *)NULL);
+	h_expect_exit(p, 2, H_WAIT_MS);
+	ck_assert_msg(h_wait_text(p->err, "usage: corral", H_WAIT_MS),
+	    "no usage after a bad option");
+	/* -c needs its argument. */
+	p = h_corral_args("noarg", "-c", (char *)NULL);
+	h_expect_exit(p, 2, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_check_cli(void)
 {
@@ -336,5 +357,6 @@ suite_check_cli(void)
 	h_add(s, check_reports_every_error_in_a_file, 20);
 	h_add(s, check_reports_unusable_files, 30);
 	h_add(s, check_verbose_prints_plan, 20);
+	h_add(s, cli_usage, 20);
 	return s;
 }

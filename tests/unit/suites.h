@@ -15,6 +15,7 @@
 	X(plan_suite) \
 	X(pidmap_suite) \
 	X(output_suite) \
+	X(misc_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
