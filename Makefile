@@ -201,3 +201,13 @@ bench-peers: all
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
+
+# End-to-end proof of the shipped files where users put them (tests/e2e/):
+# conf/corral.service under a real systemd booted with systemd-nspawn, and
+# conf/Dockerfile under podman.  Root, apt-get and Debian's archive needed;
+# each part prints `SKIP: reason` when it cannot run here.  Roots and images
+# are cached in /var/tmp/corral-e2e.  Never part of `make check`.
+e2e: all
+	@rc=0; bash tests/e2e/systemd.sh || rc=1; bash tests/e2e/podman.sh || rc=1; exit $$rc
+
+.PHONY: e2e

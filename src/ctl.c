@@ -69,6 +69,7 @@ build_request(int argc, char *argv[], bool json, char *buf, size_t len)
 	return 0;
 }
 
+/* Returns the socket, -2 when permission was denied, -1 otherwise. */
 static int
 connect_to(const char *path)
 {
@@ -89,11 +90,16 @@ connect_to(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		int e = errno;
 
+		(void)close(fd);
+		/* The socket's mode refused us: as a 'denied' from corral. */
+		if (e == EACCES || e == EPERM) {
+			fprintf(stderr, "corralctl: %s: permission denied\n", path);
+			return -2;
+		}
 		fprintf(stderr, "corralctl: cannot reach corral at %s: %s%s\n",
 		    path, strerror(e), e == ENOENT || e == ECONNREFUSED ?
 		    " (is corral running? -s or $CORRAL_SOCKET pick another "
 		    "socket)" : "");
-		(void)close(fd);
 		return -1;
 	}
 	return fd;
@@ -205,8 +211,8 @@ main(int argc, char *argv[])
 		    "$CORRAL_SOCKET) and no XDG_RUNTIME_DIR\n");
 		return EX_UNREACHABLE;
 	}
-	if ((fd = connect_to(path)) == -1)
-		return EX_UNREACHABLE;
+	if ((fd = connect_to(path)) < 0)
+		return fd == -2 ? EX_DENIED : EX_UNREACHABLE;
 	if (send_all(fd, req, strlen(req)) == -1 ||
 	    (reply = read_reply(fd)) == NULL) {
 		fprintf(stderr, "corralctl: lost the connection to corral at "

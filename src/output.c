@@ -360,6 +360,16 @@ output_stream_close(struct output_stream *st)
 	st->partial_len = 0;
 	free(st->partial);
 	st->partial = NULL;
+	/*
+	 * Its queued lines still go out, but no longer on its account: the
+	 * stream may be freed (its service retired) before they do.
+	 */
+	for (struct chunk *c = st->sink != NULL ? st->sink->head : NULL;
+	    c != NULL; c = c->next)
+		if (c->owner == st)
+			c->owner = NULL;
+	st->queued = 0;
+	st->paused = false;
 }
 
 void

@@ -31,6 +31,15 @@ main(void)
 	srunner_add_suite(sr, suite_single());
 	srunner_add_suite(sr, suite_pid1());
 	srunner_add_suite(sr, suite_restart());
+	srunner_add_suite(sr, suite_exhaustion());
+	srunner_add_suite(sr, suite_notify());
+	srunner_add_suite(sr, suite_tty());
+	srunner_add_suite(sr, suite_deps());
+	srunner_add_suite(sr, suite_checks());
+	srunner_add_suite(sr, suite_control());
+	srunner_add_suite(sr, suite_reload());
+	srunner_add_suite(sr, suite_exec_env());
+	srunner_add_suite(sr, suite_output());
 	/* The harness's cleanup relies on each test being a process of its own. */
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_ENV);

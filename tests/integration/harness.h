@@ -63,6 +63,15 @@ Suite		*suite_pid1(void);
 Suite		*suite_spawn(void);
 Suite		*suite_single(void);
 Suite		*suite_restart(void);
+Suite		*suite_exhaustion(void);
+Suite		*suite_notify(void);
+Suite		*suite_tty(void);
+Suite		*suite_deps(void);
+Suite		*suite_checks(void);
+Suite		*suite_control(void);
+Suite		*suite_reload(void);
+Suite		*suite_exec_env(void);
+Suite		*suite_output(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

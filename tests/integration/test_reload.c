@@ -1,0 +1,277 @@
+/*
+ * Reload (SPEC §8, corral(8) RELOAD, corralctl(1) reload): one edit that
+ * adds, removes, changes the command of, changes only a timeout of, and
+ * keeps a service; the dry run that predicts it; a broken edit that
+ * changes nothing; SIGHUP.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctlutil.h"
+
+#define HEAD \
+	"[corral]\n" \
+	"control_socket = @T@/ctl.sock\n" \
+	"status_file = @T@/status.json\n" \
+	/* tune is killed on purpose below; that is not what is tested. */ \
+	"strict = no\n" \
+	"\n"
+
+#define KEEP \
+	"[service:keep]\n" \
+	"command = @SVC@/catch @T@/keep TERM=die\n" \
+	"cleanup = @SVC@/stamp -e @T@/hooks keep\n" \
+	"\n"
+
+/* Line numbers of the broken edit count from here: HEAD is 5 lines. */
+static const char v1[] = HEAD KEEP
+    "[service:tune]\n"
+    "command = @SVC@/catch @T@/tune TERM=ignore\n"
+    "stop_timeout = 10s\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks tune\n"
+    "\n"
+    "[service:change]\n"
+    "command = @SVC@/catch @T@/change TERM=die\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks change\n"
+    "\n"
+    "[service:gone]\n"
+    "command = @SVC@/catch @T@/gone TERM=die\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks gone\n";
+
+static const char v2[] = HEAD KEEP
+    "[service:tune]\n"
+    "command = @SVC@/catch @T@/tune TERM=ignore\n"
+    "stop_timeout = 300ms\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks tune\n"
+    "\n"
+    "[service:change]\n"
+    "command = @SVC@/catch @T@/change TERM=die USR1=ignore\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks change\n"
+    "\n"
+    "[service:new]\n"
+    "command = @SVC@/catch @T@/new TERM=die\n";
+
+/* v2 with two mistakes, on lines 12 and 16. */
+static const char v3[] = HEAD KEEP
+    "[service:tune]\n"
+    "command = @SVC@/catch @T@/tune TERM=ignore\n"
+    "stop_timeout = 5 parsecs\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks tune\n"
+    "\n"
+    "[service:change]\n"
+    "comand = @SVC@/catch @T@/change TERM=die USR1=ignore\n"
+    "cleanup = @SVC@/stamp -e @T@/hooks change\n"
+    "\n"
+    "[service:new]\n"
+    "command = @SVC@/catch @T@/new TERM=die\n"
+    "\n"
+    "[service:never]\n"
+    "command = @SVC@/catch @T@/never TERM=die\n";
+
+static pid_t
+started(struct h_proc *c, const char *name, int nth)
+{
+	const char *file = h_path(name);
+
+	ck_assert_msg(h_wait_events(file, "start", nth + 1, H_WAIT_MS),
+	    "%s: %d start records, waited for %d; %s", name,
+	    h_event_count(file, "start"), nth + 1, h_ctx(c));
+	return h_event(file, "start", nth).pid;
+}
+
+static const char *
+var(const char *words, const char *name)
+{
+	const char *key = h_fmt(" %s=", name), *all = h_fmt(" %s", words), *p;
+
+	if ((p = strstr(all, key)) == NULL)
+		return "(unset)";
+	p += strlen(key);
+	return h_fmt("%.*s", (int)strcspn(p, " "), p);
+}
+
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The lines of text, sorted, one string with '\n' after each. */
+static const char *
+sorted_lines(const char *text)
+{
+	const char *lines[64], *out = "";
+	int n = 0;
+
+	for (const char *l = text; l && *l && n < 64;) {
+		const char *nl = strchr(l, '\n');
+
+		lines[n++] = h_fmt("%.*s", nl ? (int)(nl - l) : (int)strlen(l), l);
+		l = nl ? nl + 1 : NULL;
+	}
+	qsort(lines, (size_t)n, sizeof(*lines), strcmp_p);
+	for (int i = 0; i < n; i++)
+		out = h_fmt("%s%s\n", out, lines[i]);
+	return out;
+}
+
+/* Every service's pid and state as a line each, from status --json. */
+static const char *
+snapshot(const char *sock)
+{
+	struct tj *st = cu_status(sock);
+	const struct tj *list = tj_get(st, "services");
+	const char *out = "";
+
+	for (size_t i = 0; i < list->n; i++) {
+		const char *name = tj_str(tj_get(list->items[i], "name"));
+
+		out = h_fmt("%s%s %s %d\n", out, name, cu_state(st, name),
+		    (int)cu_pid(st, name));
+	}
+	tj_free(st);
+	return out;
+}
+
+START_TEST(reload_applies_only_what_changed)
+{
+	struct h_proc *c = h_corral(v1);
+	const char *sock = h_path("ctl.sock"), *hooks = h_path("hooks");
+	const char *conf = h_path("corral.conf"), *before, *after;
+	pid_t keep = started(c, "keep", 0), tune = started(c, "tune", 0);
+	pid_t change = started(c, "change", 0), gone = started(c, "gone", 0);
+	pid_t fresh;
+	struct h_event e;
+	struct cu_run r;
+	int64_t term_ns, dead_ns;
+
+	ck_assert_msg(cu_wait_state(h_path("status.json"), "gone", "running",
+	    H_WAIT_MS), "gone is not running; %s", h_ctx(c));
+	before = snapshot(sock);
+	(void)h_write("corral.conf", v2);
+
+	/* The dry run predicts, and does nothing. */
+	r = cu_ctl(sock, "reload", "--dry-run", NULL);
+	ck_assert_msg(r.code == 0, "reload --dry-run: %s", cu_ctx(&r));
+	ck_assert_str_eq(sorted_lines(r.out),
+	    "keep keep\n"
+	    "restart change\n"
+	    "start new\n"
+	    "stop gone\n"
+	    "update tune\n");
+	h_sleep_ms(200);
+	after = snapshot(sock);
+	ck_assert_msg(strcmp(before, after) == 0, "the dry run changed the "
+	    "services:\nbefore:\n%safter:\n%s", before, after);
+	ck_assert_msg(h_event_count(h_path("new"), "start") == 0 &&
+	    h_event_count(hooks, NULL) == 0 && h_alive(gone) &&
+	    h_count_lines(c->err, "reloading") == 0,
+	    "the dry run did something; %s", h_ctx(c));
+
+	r = cu_ctl(sock, "reload", NULL);
+	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));
+	fresh = started(c, "new", 0);
+	ck_assert_msg(h_wait_events(hooks, "gone", 1, H_WAIT_MS),
+	    "the removed service's cleanup hook did not run; %s", h_ctx(c));
+	e = h_event(hooks, "gone", 0);
+	ck_assert_msg(strcmp(var(e.rest, "CORRAL_REASON"), "reload") == 0 &&
+	    strcmp(var(e.rest, "CORRAL_EXIT_SIGNAL"), "TERM") == 0,
+	    "gone's hook was told '%s'; expected CORRAL_REASON=reload and "
+	    "CORRAL_EXIT_SIGNAL=TERM", e.rest);
+	ck_assert_msg(h_wait_gone(gone, H_WAIT_MS), "gone still runs");
+	ck_assert_msg(started(c, "change", 1) != change &&
+	    h_event_count(h_path("change"), "TERM") == 1,
+	    "change was not restarted; %s", h_ctx(c));
+	ck_assert_msg(h_wait_events(hooks, "change", 1, H_WAIT_MS) &&
+	    strcmp(var(h_event(hooks, "change", 0).rest, "CORRAL_REASON"),
+	    "reload") == 0, "change's hook should run with reason reload: "
+	    "'%s'", h_event(hooks, "change", 0).rest);
+	change = started(c, "change", 1);
+	ck_assert_msg(cu_wait_state(h_path("status.json"), "change", "running",
+	    H_WAIT_MS) && cu_wait_state(h_path("status.json"), "new", "running",
+	    H_WAIT_MS), "change or new not running; %s", h_ctx(c));
+	after = snapshot(sock);
+	ck_assert_msg(strstr(after, h_fmt("keep running %d\n", (int)keep)) &&
+	    strstr(after, h_fmt("tune running %d\n", (int)tune)) &&
+	    strstr(after, h_fmt("change running %d\n", (int)change)) &&
+	    strstr(after, h_fmt("new running %d\n", (int)fresh)) &&
+	    !strstr(after, "gone"), "after the reload:\n%s", after);
+	ck_assert_msg(h_event_count(h_path("keep"), NULL) == 1 &&
+	    h_event_count(h_path("tune"), NULL) == 1 &&
+	    h_event_count(hooks, "keep") == 0 &&
+	    h_event_count(hooks, "tune") == 0,
+	    "keep or tune was touched by the reload; %s", h_ctx(c));
+
+	/* tune's new stop_timeout (300ms, was 10s) applies at its next stop. */
+	r = cu_ctl(sock, "stop", "tune", NULL);
+	ck_assert_msg(r.code == 0, "stop tune: %s", cu_ctx(&r));
+	ck_assert_msg(h_wait_events(h_path("tune"), "TERM", 1, H_WAIT_MS),
+	    "tune got no TERM; %s", h_ctx(c));
+	term_ns = h_event(h_path("tune"), "TERM", 0).ns;
+	ck_assert_msg(h_wait_gone(tune, 3000), "tune still alive 3 s after "
+	    "its TERM: the new stop_timeout of 300ms was not used; %s",
+	    h_ctx(c));
+	dead_ns = h_now_ns();
+	ck_assert_msg(dead_ns - term_ns >= 250000000 &&
+	    dead_ns - term_ns <= 1000000000, "tune killed %.0f ms after its "
+	    "TERM; stop_timeout is 300ms", H_MS(dead_ns - term_ns));
+
+	ck_assert_msg(cu_wait_state(h_path("status.json"), "tune", "stopped",
+	    H_WAIT_MS), "tune did not end stopped; %s", h_ctx(c));
+
+	/* A broken edit changes nothing and says where it is broken. */
+	before = snapshot(sock);
+	(void)h_write("corral.conf", v3);
+	r = cu_ctl(sock, "reload", "--dry-run", NULL);
+	ck_assert_msg(r.code == 1 && strstr(r.err, h_fmt("%s:12:", conf)) &&
+	    strstr(r.err, h_fmt("%s:16:", conf)), "reload --dry-run of a broken "
+	    "file: expected exit 1 and errors at %s:12: and :16:; %s", conf,
+	    cu_ctx(&r));
+	r = cu_ctl(sock, "reload", NULL);
+	ck_assert_msg(r.code == 1 && strstr(r.err, h_fmt("%s:12:", conf)) &&
+	    strstr(r.err, h_fmt("%s:16:", conf)), "reload of a broken file: "
+	    "expected exit 1 and errors at %s:12: and :16:; %s", conf,
+	    cu_ctx(&r));
+	ck_assert_msg(h_count_lines(c->err, h_fmt("reload: %s:12:", conf)) == 1,
+	    "the errors should be logged as 'reload: FILE:LINE: ...'; %s",
+	    h_ctx(c));
+	h_sleep_ms(200);
+	after = snapshot(sock);
+	ck_assert_msg(strcmp(before, after) == 0 &&
+	    h_event_count(h_path("never"), "start") == 0,
+	    "a broken edit changed the services:\nbefore:\n%safter:\n%s",
+	    before, after);
+
+	/* SIGHUP reloads too. */
+	(void)h_write("corral.conf", h_fmt("%s\n[service:hup]\n"
+	    "command = @SVC@/catch @T@/hup TERM=die\n", v2));
+	h_signal(c, SIGHUP);
+	(void)started(c, "hup", 0);
+	after = snapshot(sock);
+	ck_assert_msg(strstr(after, h_fmt("keep running %d\n", (int)keep)) &&
+	    strstr(after, h_fmt("change running %d\n", (int)change)) &&
+	    strstr(after, h_fmt("new running %d\n", (int)fresh)) &&
+	    strstr(after, "hup running "), "after SIGHUP:\n%s", after);
+	ck_assert_msg(h_event_count(h_path("keep"), "TERM") == 0 &&
+	    h_event_count(h_path("change"), "start") == 2,
+	    "SIGHUP touched a service it should have kept; %s", h_ctx(c));
+
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	ck_assert_msg(strcmp(var(h_event(hooks, "keep", 0).rest,
+	    "CORRAL_REASON"), "shutdown") == 0, "keep's first hook run should "
+	    "be the shutdown's: '%s'", h_event(hooks, "keep", 0).rest);
+}
+END_TEST
+
+Suite *
+suite_reload(void)
+{
+	Suite *s = suite_create("reload");
+
+	h_add(s, reload_applies_only_what_changed, 30);
+	return s;
+}
