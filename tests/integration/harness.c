@@ -1022,6 +1022,21 @@ h_runner_init(void)
 		    strerror(errno));
 		exit(2);
 	}
+	/*
+	 * Configs name the helper programs through a short link, so a test's
+	 * lines stay under corral's 200 bytes wherever the tree is checked out.
+	 */
+	{
+		char link[sizeof(run_dir) + 8];
+
+		snprintf(link, sizeof(link), "%s/svc", run_dir);
+		if (symlink(getenv("CORRAL_SVC"), link) == -1) {
+			fprintf(stderr, "check_integration: symlink %s: %s\n",
+			    link, strerror(errno));
+			exit(2);
+		}
+		(void)setenv("CORRAL_SVC", link, 1);
+	}
 }
 
 void
