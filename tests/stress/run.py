@@ -208,7 +208,7 @@ def run_many(args):
 
 def run_crashloop(args):
     c = Corral("[service:loop]\ncommand = sh -c 'exit 1'\nrestart_delay = 0\n"
-               "start_retries = 100000000\n", "crashloop")
+               "start_retries = 1000000\n", "crashloop")
     time.sleep(2)
     pid = c.proc.pid
     fd0, rss0, cpu0 = nfds(pid), rss_kib(pid), cpu_s(pid)
