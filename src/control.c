@@ -16,16 +16,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "control.h"
 #include "ctlpath.h"
 #include "log.h"
 #include "strbuf.h"
 #include "supervisor.h"
 #include "values.h"
-
-/* Fails to compile if ptr is not a pointer to type's member field. */
-#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
-	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
 
 #define MAX_WORDS	256
 

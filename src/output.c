@@ -18,15 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "log.h"
 #include "output.h"
 
 #define READ_CHUNK		65536
 #define OUTPUT_EXIT_WAIT_MS	5000
-
-/* Fails to compile if ptr is not a pointer to type's member field. */
-#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
-	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
 
 struct chunk {
 	struct chunk	*next;

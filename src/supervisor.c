@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "log.h"
 #include "notify.h"
 #include "pidmap.h"
@@ -37,10 +38,6 @@
 #include "supervisor_impl.h"
 #include "svcnotify.h"
 #include "values.h"
-
-/* Fails to compile if ptr is not a pointer to type's member field. */
-#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
-	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
 
 /* How often a killed group is re-checked when its last exit is not ours. */
 #define KILLED_RECHECK_S	0.25

@@ -13,14 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "log.h"
 #include "svcnotify.h"
 
 #define DGRAM_MAX	4096
-
-/* Fails to compile if ptr is not a pointer to type's member field. */
-#define container_of(ptr, type, member) ((type *)(void *)((char *)	\
-	(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
 
 static struct ev_loop	*sn_loop;
 static svcnotify_fn	*sn_fn;
