@@ -1,12 +1,16 @@
 /*
- * The supervisor: where service.c's decisions become syscalls.
+ * The supervisor: where service.c's decisions become syscalls, readiness
+ * and health checks run, children are reaped, and the shutdown is ordered.
+ * children.c makes the processes; requests.c answers corralctl and reloads.
  *
  * Invariants:
  * - Every child of corral is reaped by one pid-0 ev_child watcher (libev
  *   reaps them all anyway, and drains every zombie within one loop turn);
- *   the pid map says whether a pid was a service, a hook or an orphan.
- * - A service is down when its main process has exited and its process
- *   group is empty.  Members of the group that outlive the main process are
+ *   the pid map says whether a pid was a service, a hook, a check or an
+ *   adopted orphan.
+ * - A service is down when its main process has exited, its process group
+ *   is empty and its output pipes are at end-of-file (or, past its stop
+ *   window, given up on).  Members of the group that outlive the main process are
  *   descendants of corral (as PID 1 or subreaper), so each of their exits
  *   reaches the reaper, which re-checks lingering groups with kill(-pgid, 0).
  * - Cleanup hooks never get a signal but SIGKILL at their timeout.
