@@ -4,6 +4,7 @@
 #include "ctlutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -306,4 +307,57 @@ cu_asan(pid_t pid)
 	const char *maps = h_read(h_fmt("/proc/%d/maps", (int)pid));
 
 	return maps != NULL && strstr(maps, "libasan") != NULL;
+}
+
+char *
+cu_slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0, cap = 8192;
+	char *buf;
+
+	if (fd == -1)
+		return NULL;
+	buf = malloc(cap);
+	ck_assert_msg(buf != NULL, "out of memory");
+	for (;;) {
+		ssize_t r;
+
+		if (got + 1 >= cap) {
+			buf = realloc(buf, cap *= 2);
+			ck_assert_msg(buf != NULL, "out of memory");
+		}
+		r = read(fd, buf + got, cap - got - 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	(void)close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+pid_t
+cu_started(struct h_proc *c, const char *name, int nth)
+{
+	const char *file = h_path(name);
+
+	ck_assert_msg(h_wait_events(file, "start", nth + 1, H_WAIT_MS),
+	    "%s: %d start records, waited for %d; %s", name,
+	    h_event_count(file, "start"), nth + 1, h_ctx(c));
+	return h_event(file, "start", nth).pid;
+}
+
+const char *
+cu_var(const char *words, const char *name)
+{
+	const char *key = h_fmt(" %s=", name), *all = h_fmt(" %s", words), *p;
+
+	if ((p = strstr(all, key)) == NULL)
+		return "(unset)";
+	p += strlen(key);
+	return h_fmt("%.*s", (int)strcspn(p, " "), p);
 }

@@ -72,4 +72,16 @@ bool		 cu_wait_state(const char *status_file, const char *name,
 /* The state of name in the status file, or "(none)". */
 const char	*cu_file_state(const char *status_file, const char *name);
 
+/* The pid of the nth (from 0) start record of a catch service, waited for. */
+pid_t		 cu_started(struct h_proc *c, const char *name, int nth);
+
+/* The value of NAME in the "NAME=VALUE ..." words of a stamp -e record. */
+const char	*cu_var(const char *words, const char *name);
+
+/*
+ * The whole file, NUL bytes included, NUL-terminated; *len its size.
+ * NULL when it cannot be opened.  The caller frees it.
+ */
+char		*cu_slurp(const char *path, size_t *len);
+
 #endif

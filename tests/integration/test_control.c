@@ -34,29 +34,6 @@
 	"status_file = @T@/status.json\n" \
 	"\n"
 
-static pid_t
-started(struct h_proc *c, const char *name, int nth)
-{
-	const char *file = h_path(name);
-
-	ck_assert_msg(h_wait_events(file, "start", nth + 1, H_WAIT_MS),
-	    "%s: %d start records, waited for %d; %s", name,
-	    h_event_count(file, "start"), nth + 1, h_ctx(c));
-	return h_event(file, "start", nth).pid;
-}
-
-/* The value of NAME in the "NAME=VALUE ..." words of a stamp -e record. */
-static const char *
-var(const char *words, const char *name)
-{
-	const char *key = h_fmt(" %s=", name), *all = h_fmt(" %s", words), *p;
-
-	if ((p = strstr(all, key)) == NULL)
-		return "(unset)";
-	p += strlen(key);
-	return h_fmt("%.*s", (int)strcspn(p, " "), p);
-}
-
 static void
 expect_state(struct h_proc *c, const char *name, const char *state)
 {
@@ -108,7 +85,7 @@ START_TEST(control_status_table_and_json)
 	    "command = @SVC@/catch @T@/later TERM=die\n"
 	    "autostart = no\n");
 	const char *sock = h_path("ctl.sock");
-	pid_t a = started(c, "a", 0), w = started(c, "w", 0);
+	pid_t a = cu_started(c, "a", 0), w = cu_started(c, "w", 0);
 	struct cu_run r;
 	struct tj *st;
 	const char *row;
@@ -220,8 +197,8 @@ START_TEST(control_start_stop_restart_signal)
 	    "cleanup = @SVC@/stamp -e @T@/hooks c\n"
 	    "restart_delay = 0\n");
 	const char *sock = h_path("ctl.sock"), *hooks = h_path("hooks");
-	pid_t a = started(c, "a", 0), b = started(c, "b", 0);
-	pid_t cc = started(c, "c", 0);
+	pid_t a = cu_started(c, "a", 0), b = cu_started(c, "b", 0);
+	pid_t cc = cu_started(c, "c", 0);
 	struct h_event e;
 	struct cu_run r;
 
@@ -240,9 +217,9 @@ START_TEST(control_start_stop_restart_signal)
 		const char *name = i ? "b" : "a";
 
 		e = h_event(hooks, name, 0);
-		ck_assert_msg(strcmp(var(e.rest, "CORRAL_REASON"), "stop") == 0 &&
-		    strcmp(var(e.rest, "CORRAL_EXIT_SIGNAL"), "TERM") == 0 &&
-		    strcmp(var(e.rest, "CORRAL_SERVICE"), name) == 0,
+		ck_assert_msg(strcmp(cu_var(e.rest, "CORRAL_REASON"), "stop") == 0 &&
+		    strcmp(cu_var(e.rest, "CORRAL_EXIT_SIGNAL"), "TERM") == 0 &&
+		    strcmp(cu_var(e.rest, "CORRAL_SERVICE"), name) == 0,
 		    "%s's hook after stop was told '%s'", name, e.rest);
 		expect_state(c, name, "stopped");
 	}
@@ -259,25 +236,25 @@ START_TEST(control_start_stop_restart_signal)
 
 	r = cu_ctl(sock, "start", "a", "b", NULL);
 	ck_assert_msg(r.code == 0, "start a b: %s", cu_ctx(&r));
-	a = started(c, "a", 1);
-	b = started(c, "b", 1);
+	a = cu_started(c, "a", 1);
+	b = cu_started(c, "b", 1);
 	expect_state(c, "a", "running");
 	expect_state(c, "b", "running");
 
 	r = cu_ctl(sock, "restart", "b", "c", NULL);
 	ck_assert_msg(r.code == 0, "restart b c: %s", cu_ctx(&r));
-	ck_assert_msg(started(c, "b", 2) != b && started(c, "c", 1) != cc,
+	ck_assert_msg(cu_started(c, "b", 2) != b && cu_started(c, "c", 1) != cc,
 	    "restart b c: new processes expected");
 	ck_assert_msg(h_wait_events(hooks, "b", 2, H_WAIT_MS) &&
 	    h_wait_events(hooks, "c", 1, H_WAIT_MS), "restart did not run the "
 	    "cleanup hooks; %s", h_ctx(c));
-	ck_assert_msg(strcmp(var(h_event(hooks, "c", 0).rest, "CORRAL_REASON"),
+	ck_assert_msg(strcmp(cu_var(h_event(hooks, "c", 0).rest, "CORRAL_REASON"),
 	    "stop") == 0, "c's hook after restart was told '%s'",
 	    h_event(hooks, "c", 0).rest);
 	ck_assert_msg(h_alive(a) && h_event_count(h_path("a"), "start") == 2,
 	    "restart b c touched a; %s", h_ctx(c));
 	expect_state(c, "c", "running");
-	cc = started(c, "c", 1);
+	cc = cu_started(c, "c", 1);
 
 	/* signal: to the service's group, by name or number. */
 	r = cu_ctl(sock, "signal", "a", "USR1", NULL);
@@ -290,11 +267,11 @@ START_TEST(control_start_stop_restart_signal)
 	/* corral did not send it to stop c: its restart policy applies. */
 	r = cu_ctl(sock, "signal", "c", h_fmt("%d", SIGUSR2), NULL);
 	ck_assert_msg(r.code == 0, "signal c %d: %s", SIGUSR2, cu_ctx(&r));
-	ck_assert_msg(started(c, "c", 2) != cc, "c was not restarted after a "
+	ck_assert_msg(cu_started(c, "c", 2) != cc, "c was not restarted after a "
 	    "relayed signal killed it");
 	e = h_event(hooks, "c", 1);
-	ck_assert_msg(strcmp(var(e.rest, "CORRAL_REASON"), "exit") == 0 &&
-	    strcmp(var(e.rest, "CORRAL_EXIT_SIGNAL"), "USR2") == 0,
+	ck_assert_msg(strcmp(cu_var(e.rest, "CORRAL_REASON"), "exit") == 0 &&
+	    strcmp(cu_var(e.rest, "CORRAL_EXIT_SIGNAL"), "USR2") == 0,
 	    "c's hook after USR2 was told '%s'", e.rest);
 
 	r = cu_ctl(sock, "signal", "nosuch", "TERM", NULL);
@@ -458,7 +435,7 @@ START_TEST(control_peer_credentials)
 	    "[service:a]\n"
 	    "command = @SVC@/catch @T@/a TERM=die\n");
 	sock = h_path("ctl.sock");
-	a = started(c, "a", 0);
+	a = cu_started(c, "a", 0);
 	expect_state(c, "a", "running");
 	ck_assert_msg(stat(sock, &st) == 0 && (st.st_mode & 07777) == 0600,
 	    "without control_group the socket should be mode 0600, is %04o",
@@ -524,7 +501,7 @@ START_TEST(control_group_allows_members)
 	    "[service:b]\n"
 	    "command = @SVC@/catch @T@/b TERM=die\n", daemon_grp->gr_name));
 	sock2 = h_path("ctl2.sock");
-	(void)started(c, "b", 0);
+	(void)cu_started(c, "b", 0);
 	ck_assert_msg(stat(sock2, &st) == 0 && (st.st_mode & 07777) == 0660 &&
 	    st.st_gid == daemon_grp->gr_gid, "with control_group the socket "
 	    "should be mode 0660, group %d; it is %04o, group %d",
@@ -617,7 +594,7 @@ START_TEST(control_hostile_clients)
 	uint32_t x = 2463534242u;
 	int64_t t0, worst = 0, took;
 
-	(void)started(c, "a", 0);
+	(void)cu_started(c, "a", 0);
 	expect_state(c, "a", "running");
 	idle = cu_connect(sock);
 	t0 = h_now_ns();
@@ -749,8 +726,8 @@ START_TEST(control_many_requests_leak_nothing)
 	long long rss0, rss1;
 	int fds0, fds1;
 
-	(void)started(c, "a", 0);
-	(void)started(c, "b", 0);
+	(void)cu_started(c, "a", 0);
+	(void)cu_started(c, "b", 0);
 	expect_state(c, "b", "running");
 	/* Warm-up: malloc's arenas reach their working size first. */
 	requests(sock, "status\n", 200);
@@ -785,38 +762,6 @@ START_TEST(control_many_requests_leak_nothing)
 }
 END_TEST
 
-/* The whole status file, read the way a monitoring agent would. */
-static char *
-read_whole(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0, cap = 8192;
-	char *buf;
-
-	if (fd == -1)
-		return NULL;
-	buf = malloc(cap);
-	ck_assert_msg(buf != NULL, "out of memory");
-	for (;;) {
-		ssize_t r;
-
-		if (got + 1 >= cap) {
-			buf = realloc(buf, cap *= 2);
-			ck_assert_msg(buf != NULL, "out of memory");
-		}
-		r = read(fd, buf + got, cap - got - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 START_TEST(control_status_file_always_whole)
 {
 	struct h_proc *c = h_corral(
@@ -844,12 +789,12 @@ START_TEST(control_status_file_always_whole)
 	int changes = 0, starts0;
 	size_t len;
 
-	(void)started(c, "steady", 0);
+	(void)cu_started(c, "steady", 0);
 	ck_assert_msg(h_wait_events(h_path("flap"), "start", 3, H_WAIT_MS),
 	    "flap does not flap; %s", h_ctx(c));
 	starts0 = h_event_count(h_path("flap"), "start");
 	for (int i = 0; i < 1000; i++) {
-		char *text = read_whole(path, &len);
+		char *text = cu_slurp(path, &len);
 		const char *problem;
 
 		ck_assert_msg(text != NULL, "read %d: %s: %s", i, path,
@@ -906,7 +851,7 @@ START_TEST(control_check_probe)
 	const char *sock = h_path("ctl.sock"), *sock2;
 	struct cu_run r;
 
-	(void)started(c, "up", 0);
+	(void)cu_started(c, "up", 0);
 	expect_state(c, "up", "running");
 	expect_state(c, "oneshot", "stopped");
 	r = cu_ctl(sock, "check", NULL);

@@ -17,38 +17,6 @@
 
 #include "ctlutil.h"
 
-/* The whole file, NULs included; *len its size.  NULL if none. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0, cap = 4096;
-	char *buf;
-
-	if (fd == -1)
-		return NULL;
-	buf = malloc(cap);
-	ck_assert_msg(buf != NULL, "out of memory");
-	for (;;) {
-		ssize_t r;
-
-		if (got + 1 >= cap) {
-			buf = realloc(buf, cap *= 2);
-			ck_assert_msg(buf != NULL, "out of memory");
-		}
-		r = read(fd, buf + got, cap - got - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 /* Waits until the service has ended (the status file says stopped). */
 static void
 wait_done(struct h_proc *c, const char *name)
@@ -331,7 +299,7 @@ service_env(struct h_proc *c, const char *name)
 	int n;
 
 	wait_done(c, name);
-	buf = slurp(h_path(h_fmt("%s.env", name)), &len);
+	buf = cu_slurp(h_path(h_fmt("%s.env", name)), &len);
 	ck_assert_msg(buf != NULL, "%s: no output; %s", name, h_ctx(c));
 	n = split_nul(buf, len, env, 512);
 	free(buf);
@@ -396,7 +364,7 @@ START_TEST(exec_environment)
 		    "is not what /proc shows\n", tcase_name());
 		return;
 	}
-	corral_env = slurp(h_fmt("/proc/%d/environ", (int)c->corral), &len);
+	corral_env = cu_slurp(h_fmt("/proc/%d/environ", (int)c->corral), &len);
 	ck_assert_msg(corral_env != NULL, "corral's environment: %s",
 	    strerror(errno));
 	ck_assert_msg(memmem(corral_env, len, "IT_INHERITED=from corral", 25),

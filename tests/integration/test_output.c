@@ -24,37 +24,6 @@
 
 #define FLOOD_MAX	8
 
-/* The whole file, NULs included; *len its size. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0, cap = 1 << 20;
-	char *buf;
-
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	buf = malloc(cap);
-	ck_assert_msg(buf != NULL, "out of memory");
-	for (;;) {
-		ssize_t r;
-
-		if (got + 1 >= cap) {
-			buf = realloc(buf, cap *= 2);
-			ck_assert_msg(buf != NULL, "out of memory");
-		}
-		r = read(fd, buf + got, cap - got - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 /* How many lines flood NAME wrote, from its count record. */
 static unsigned long
 flood_count(struct h_proc *c, const char *name)
@@ -182,7 +151,8 @@ START_TEST(output_prefix_loses_and_mixes_nothing)
 		    names[i], counts[i]);
 		total += counts[i];
 	}
-	text = slurp(c->out, &len);
+	text = cu_slurp(c->out, &len);
+	ck_assert_msg(text != NULL, "no stdout file %s", c->out);
 	problem = flood_problem(text, len, names, counts, 4);
 	free(text);
 	ck_assert_msg(problem == NULL, "corral's stdout (%zu bytes, %lu lines "
@@ -614,7 +584,8 @@ START_TEST(output_long_and_unterminated_lines)
 	    "out; %s", h_ctx(c));
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
-	text = slurp(c->out, &len);
+	text = cu_slurp(c->out, &len);
+	ck_assert_msg(text != NULL, "no stdout file %s", c->out);
 	problem = big_problem(text, len, "big", 1048576,
 	    "last-line-without-newline");
 	if (problem == NULL)

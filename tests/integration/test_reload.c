@@ -71,28 +71,6 @@ static const char v3[] = HEAD KEEP
     "[service:never]\n"
     "command = @SVC@/catch @T@/never TERM=die\n";
 
-static pid_t
-started(struct h_proc *c, const char *name, int nth)
-{
-	const char *file = h_path(name);
-
-	ck_assert_msg(h_wait_events(file, "start", nth + 1, H_WAIT_MS),
-	    "%s: %d start records, waited for %d; %s", name,
-	    h_event_count(file, "start"), nth + 1, h_ctx(c));
-	return h_event(file, "start", nth).pid;
-}
-
-static const char *
-var(const char *words, const char *name)
-{
-	const char *key = h_fmt(" %s=", name), *all = h_fmt(" %s", words), *p;
-
-	if ((p = strstr(all, key)) == NULL)
-		return "(unset)";
-	p += strlen(key);
-	return h_fmt("%.*s", (int)strcspn(p, " "), p);
-}
-
 static int
 strcmp_p(const void *a, const void *b)
 {
@@ -141,8 +119,8 @@ START_TEST(reload_applies_only_what_changed)
 	struct h_proc *c = h_corral(v1);
 	const char *sock = h_path("ctl.sock"), *hooks = h_path("hooks");
 	const char *conf = h_path("corral.conf"), *before, *after;
-	pid_t keep = started(c, "keep", 0), tune = started(c, "tune", 0);
-	pid_t change = started(c, "change", 0), gone = started(c, "gone", 0);
+	pid_t keep = cu_started(c, "keep", 0), tune = cu_started(c, "tune", 0);
+	pid_t change = cu_started(c, "change", 0), gone = cu_started(c, "gone", 0);
 	pid_t fresh;
 	struct h_event e;
 	struct cu_run r;
@@ -173,23 +151,23 @@ START_TEST(reload_applies_only_what_changed)
 
 	r = cu_ctl(sock, "reload", NULL);
 	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));
-	fresh = started(c, "new", 0);
+	fresh = cu_started(c, "new", 0);
 	ck_assert_msg(h_wait_events(hooks, "gone", 1, H_WAIT_MS),
 	    "the removed service's cleanup hook did not run; %s", h_ctx(c));
 	e = h_event(hooks, "gone", 0);
-	ck_assert_msg(strcmp(var(e.rest, "CORRAL_REASON"), "reload") == 0 &&
-	    strcmp(var(e.rest, "CORRAL_EXIT_SIGNAL"), "TERM") == 0,
+	ck_assert_msg(strcmp(cu_var(e.rest, "CORRAL_REASON"), "reload") == 0 &&
+	    strcmp(cu_var(e.rest, "CORRAL_EXIT_SIGNAL"), "TERM") == 0,
 	    "gone's hook was told '%s'; expected CORRAL_REASON=reload and "
 	    "CORRAL_EXIT_SIGNAL=TERM", e.rest);
 	ck_assert_msg(h_wait_gone(gone, H_WAIT_MS), "gone still runs");
-	ck_assert_msg(started(c, "change", 1) != change &&
+	ck_assert_msg(cu_started(c, "change", 1) != change &&
 	    h_event_count(h_path("change"), "TERM") == 1,
 	    "change was not restarted; %s", h_ctx(c));
 	ck_assert_msg(h_wait_events(hooks, "change", 1, H_WAIT_MS) &&
-	    strcmp(var(h_event(hooks, "change", 0).rest, "CORRAL_REASON"),
+	    strcmp(cu_var(h_event(hooks, "change", 0).rest, "CORRAL_REASON"),
 	    "reload") == 0, "change's hook should run with reason reload: "
 	    "'%s'", h_event(hooks, "change", 0).rest);
-	change = started(c, "change", 1);
+	change = cu_started(c, "change", 1);
 	ck_assert_msg(cu_wait_state(h_path("status.json"), "change", "running",
 	    H_WAIT_MS) && cu_wait_state(h_path("status.json"), "new", "running",
 	    H_WAIT_MS), "change or new not running; %s", h_ctx(c));
@@ -249,7 +227,7 @@ START_TEST(reload_applies_only_what_changed)
 	(void)h_write("corral.conf", h_fmt("%s\n[service:hup]\n"
 	    "command = @SVC@/catch @T@/hup TERM=die\n", v2));
 	h_signal(c, SIGHUP);
-	(void)started(c, "hup", 0);
+	(void)cu_started(c, "hup", 0);
 	after = snapshot(sock);
 	ck_assert_msg(strstr(after, h_fmt("keep running %d\n", (int)keep)) &&
 	    strstr(after, h_fmt("change running %d\n", (int)change)) &&
@@ -261,7 +239,7 @@ START_TEST(reload_applies_only_what_changed)
 
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
-	ck_assert_msg(strcmp(var(h_event(hooks, "keep", 0).rest,
+	ck_assert_msg(strcmp(cu_var(h_event(hooks, "keep", 0).rest,
 	    "CORRAL_REASON"), "shutdown") == 0, "keep's first hook run should "
 	    "be the shutdown's: '%s'", h_event(hooks, "keep", 0).rest);
 }
