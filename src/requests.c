@@ -199,9 +199,7 @@ supervisor_check(struct strbuf *reply)
 	for (size_t i = 0; i < sv.n; i++) {
 		const struct service *s = sv.svcs[i];
 
-		if (!s->conf->autostart || s->state == SS_RUNNING ||
-		    (s->state == SS_STOPPED && s->started_at != 0 &&
-		    service_status_expected(s)))
+		if (!s->conf->autostart || service_is_up(s))
 			continue;
 		sb_printf(reply, "%s: %s\n", s->conf->name,
 		    service_state_name(s->state));

@@ -187,6 +187,13 @@ service_is_live(const struct service *s)
 }
 
 bool
+service_is_up(const struct service *s)
+{
+	return s->state == SS_RUNNING || (s->state == SS_STOPPED &&
+	    s->started_at != 0 && service_status_expected(s));
+}
+
+bool
 service_is_settled(const struct service *s)
 {
 	return s->state == SS_IDLE || s->state == SS_STOPPED ||

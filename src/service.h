@@ -163,6 +163,12 @@ int	service_exit_code(int status);
 /* A service has a process alive: starting, running, stopping. */
 bool	service_is_live(const struct service *s);
 
+/*
+ * Up as `corralctl check` and READY=1 mean it: running, or stopped after a
+ * run that ended with an expected status (a one-shot that finished).
+ */
+bool	service_is_up(const struct service *s);
+
 /* Done for now: it will not run again without being told to. */
 bool	service_is_settled(const struct service *s);
 

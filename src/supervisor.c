@@ -756,12 +756,8 @@ all_up(void)
 	for (size_t i = 0; i < sv.n; i++) {
 		const struct service *s = sv.svcs[i];
 
-		if (!s->conf->autostart || s->state == SS_RUNNING)
-			continue;
-		if (s->state == SS_STOPPED && s->started_at != 0 &&
-		    service_status_expected(s))
-			continue;
-		return false;
+		if (s->conf->autostart && !service_is_up(s))
+			return false;
 	}
 	return true;
 }
