@@ -166,7 +166,6 @@ struct loader {
 
 	struct entry	*entries;
 	size_t		 nentries;
-	size_t		 cap_entries;
 	bool		 oom;
 };
 
@@ -234,6 +233,20 @@ xreallocarray(struct loader *ld, void *p, size_t n, size_t size)
 	if (q == NULL)
 		ld->oom = true;
 	return q;
+}
+
+/*
+ * Makes room for element n of an array that holds n, doubling its size from
+ * 8: a file of N sections costs log N reallocations instead of N, and leaves
+ * the heap of a long-running daemon without N freed blocks strewn through it.
+ * Returns the array, perhaps moved, or NULL (the old one is still valid).
+ */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return v;
+	return reallocarray(v, n == 0 ? 8 : n * 2, size);
 }
 
 static struct svc_conf *
@@ -414,8 +427,7 @@ config_find(const struct config *c, const char *name)
 static int
 add_service(struct config *c, struct svc_conf *s)
 {
-	struct svc_conf **v = reallocarray(c->services, c->nservices + 1,
-	    sizeof(*v));
+	struct svc_conf **v = grow(c->services, c->nservices, sizeof(*v));
 
 	if (v == NULL)
 		return -1;
@@ -534,9 +546,10 @@ begin_section(struct loader *ld, const char *line)
 
 	ld->have_key = false;
 	ld->cur = NULL;
-	v = xreallocarray(ld, ld->sects, ld->nsects + 1, sizeof(*v));
-	if (v == NULL)
+	if ((v = grow(ld->sects, ld->nsects, sizeof(*v))) == NULL) {
+		ld->oom = true;
 		return;
+	}
 	ld->sects = v;
 	if ((sec = calloc(1, sizeof(*sec))) == NULL) {
 		ld->oom = true;
@@ -767,9 +780,10 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		/* Continuation lines of an unknown key are dropped with it. */
 		k = NULL;
 	}
-	e = xreallocarray(ld, ld->entries, ld->nentries + 1, sizeof(*e));
-	if (e == NULL)
+	if ((e = grow(ld->entries, ld->nentries, sizeof(*e))) == NULL) {
+		ld->oom = true;
 		return 1;
+	}
 	ld->entries = e;
 	e = &ld->entries[ld->nentries++];
 	e->sect = ld->cur;
