@@ -300,9 +300,12 @@ sv_start_child(struct service *s, enum child_kind kind, char *const *more,
 	if (pid == -1) {
 		io_abort(&io);
 		errno = saved;
-		log_warn("%s: unable to start %s%s", s->conf->name,
+		/* In a container, EAGAIN is most often docker's --pids-limit. */
+		log_warn("%s: unable to start %s%s%s", s->conf->name,
 		    kind == CHILD_HOOK ? "cleanup hook " :
-		    kind == CHILD_CHECK ? "check " : "", argv[0]);
+		    kind == CHILD_CHECK ? "check " : "", argv[0],
+		    saved == EAGAIN ? ", out of processes (RLIMIT_NPROC, "
+		    "the cgroup's pids.max or kernel.pid_max)" : "");
 		errno = saved;
 		return -1;
 	}

@@ -724,6 +724,9 @@ h_spawn(const char *tag, const struct h_spawn_opts *o, const char *const *argv)
 		(void)unsetenv("CORRAL_BIN");
 		(void)unsetenv("CORRAL_SVC");
 		(void)unsetenv("CORRAL_SRC");
+		if (o->nproc != 0 && setrlimit(RLIMIT_NPROC,
+		    &(struct rlimit){ o->nproc, o->nproc }) == -1)
+			_exit(125);
 		if (pw != NULL && (setgroups(0, NULL) == -1 ||
 		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1))
 			_exit(125);

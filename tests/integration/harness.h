@@ -27,6 +27,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* Bound of a wait for something corral should do at once. */
@@ -91,6 +92,7 @@ int		 h_count_lines(const char *path, const char *text);
 struct h_spawn_opts {
 	const char	*user;		/* NULL: the test's own */
 	uint64_t	 ignored;	/* bit N-1 set: signal N starts ignored */
+	rlim_t		 nproc;		/* 0, or RLIMIT_NPROC (soft and hard) */
 };
 
 /*

@@ -1,9 +1,10 @@
 /*
  * Running out of a resource degrades one service, never the supervisor
- * (issue 10): descriptors at a spawn, a full filesystem under the status
- * file, and a stdout nobody reads any more.
+ * (issue 10): descriptors at a spawn, processes at a spawn, a full
+ * filesystem under the status file, and a stdout nobody reads any more.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,6 +74,85 @@ START_TEST(exhaust_nofile_fails_one_spawn)
 	ck_assert_int_eq(prlimit(c->corral, RLIMIT_NOFILE, &saved, NULL), 0);
 	ck_assert_msg(h_wait_events(h_path("p"), "start", 1, H_WAIT_MS),
 	    "p did not start once descriptors were back; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
+/* Tasks (threads included) whose real uid is uid: what RLIMIT_NPROC counts. */
+static rlim_t
+tasks_of(uid_t uid)
+{
+	FILE *p = popen("cat /proc/[0-9]*/status 2>/dev/null", "r");
+	char line[256];
+	rlim_t n = 0;
+	long real = -1;
+
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		long threads;
+
+		if (sscanf(line, "Uid: %ld", &real) == 1)
+			continue;
+		if (sscanf(line, "Threads: %ld", &threads) == 1 &&
+		    real == (long)uid)
+			n += (rlim_t)threads;
+	}
+	pclose(p);
+	return n;
+}
+
+/*
+ * No process to spare: RLIMIT_NPROC reached, so fork fails with EAGAIN.
+ * The limit binds only users without CAP_SYS_RESOURCE, so corral runs as
+ * nobody, with room for itself and a: b's start fails, is reported and
+ * backed off.  Once a has ended there is room, and b starts.
+ */
+START_TEST(exhaust_nproc_fails_one_spawn)
+{
+	const char *dir = h_path("nobody");
+	const char *argv[] = { getenv("CORRAL_BIN"), "-c", NULL, NULL };
+	struct h_spawn_opts o = { .user = "nobody" };
+	const char *catch = h_svc("catch");
+	struct passwd *pw;
+	struct h_proc *c;
+	pid_t a;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "exhaust_nproc_fails_one_spawn: skipped: "
+		    "RLIMIT_NPROC must bind corral, so it runs as nobody, "
+		    "which needs root\n");
+		return;
+	}
+	pw = getpwnam("nobody");
+	ck_assert_msg(pw != NULL, "no user nobody");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+	argv[2] = h_write("nobody.conf", h_fmt(
+	    "[corral]\ncontrol_socket = none\n"
+	    "[service:a]\n"
+	    "command = %s %s/a TERM=exit:0\n"
+	    "restart = never\n"
+	    "[service:b]\n"
+	    "after = a\n"
+	    "command = %s %s/b TERM=exit:0\n"
+	    "restart_delay = 100ms\n", catch, dir, catch, dir));
+	o.nproc = tasks_of(pw->pw_uid) + 2;
+	c = h_spawn("corral", &o, argv);
+	ck_assert_msg(h_wait_events(h_fmt("%s/a", dir), "start", 1, H_WAIT_MS),
+	    "a did not start; %s", h_ctx(c));
+	ck_assert_msg(h_wait_text(c->err, "b: unable to start",
+	    H_WAIT_MS), "no spawn error for b; %s", h_ctx(c));
+	ck_assert_msg(h_wait_text(c->err, "out of processes (RLIMIT_NPROC",
+	    H_WAIT_MS), "the error does not say why; %s", h_ctx(c));
+	ck_assert_msg(h_wait_text(c->err, "b: failed start 1 of", H_WAIT_MS),
+	    "b did not back off; %s", h_ctx(c));
+	a = h_event(h_fmt("%s/a", dir), "start", 0).pid;
+	ck_assert_msg(h_alive(c->corral) && h_alive(a), "corral or a suffered; "
+	    "%s", h_ctx(c));
+	ck_assert_int_eq(kill(a, SIGTERM), 0);
+	ck_assert_msg(h_wait_events(h_fmt("%s/b", dir), "start", 1, H_WAIT_MS),
+	    "b did not start once a had ended; %s", h_ctx(c));
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
 }
@@ -203,6 +283,7 @@ suite_exhaustion(void)
 	Suite *s = suite_create("exhaustion");
 
 	h_add(s, exhaust_nofile_fails_one_spawn, 20);
+	h_add(s, exhaust_nproc_fails_one_spawn, 20);
 	h_add(s, exhaust_status_file_on_full_fs, 20);
 	h_add(s, exhaust_stdout_broken_pipe, 20);
 	return s;
