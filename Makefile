@@ -102,8 +102,8 @@ check-unit: $(BUILD)/check_unit
 	$(BUILD)/check_unit
 
 check-integration: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BINS)
-	CORRAL_BIN=$(abspath $(BUILD)/corral) CORRAL_SVC=$(abspath $(BUILD)/svc) \
-	CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
+	CORRAL_BIN=$(abspath $(BUILD)/corral) CORRAL_CTL=$(abspath $(BUILD)/corralctl) \
+	CORRAL_SVC=$(abspath $(BUILD)/svc) CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
 
 # A separate tree, so sanitized objects never mix with normal ones.
 sanitize:
@@ -137,9 +137,14 @@ coverage:
 	@tail -n 20 build-cov/coverage.txt
 
 # The integration tests with corral under valgrind; any error fails them.
+# valgrind makes corral some 10 times slower: every wait's bound, and
+# Check's per-test timeout, stretch by as much.
 valgrind: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl $(SVC_BINS)
+	@$(call need,valgrind,exit 1)
 	CORRAL_BIN=$(abspath tests/valgrind-corral) VALGRIND_TARGET=$(abspath $(BUILD)/corral) \
-	CORRAL_SVC=$(abspath $(BUILD)/svc) CORRAL_SRC=$(CURDIR) $(BUILD)/check_integration
+	CORRAL_CTL=$(abspath $(BUILD)/corralctl) CORRAL_SVC=$(abspath $(BUILD)/svc) \
+	CORRAL_SRC=$(CURDIR) CORRAL_TEST_SLOWDOWN=10 CK_TIMEOUT_MULTIPLIER=10 \
+	$(BUILD)/check_integration
 
 # Stress and soak runs (not tests: minutes long, printing figures).
 stress: $(BUILD)/corral $(BUILD)/corralctl

@@ -2,11 +2,12 @@
  * The integration test runner: every suite, one test case per test so that
  * each has its own timeout and its own sweep of leftover processes.
  *
- * Run with `make check-integration`, which sets CORRAL_BIN, CORRAL_SVC and
- * CORRAL_SRC; run directly, build/check_integration finds build/corral,
- * build/svc and the sources itself.  CK_RUN_SUITE and CK_RUN_CASE pick a
- * suite or a single test (a case is named after its test);
- * CK_VERBOSITY=verbose lists every test.
+ * Run with `make check-integration`, which sets CORRAL_BIN, CORRAL_CTL,
+ * CORRAL_SVC and CORRAL_SRC; run directly, build/check_integration finds
+ * build/corral, build/svc and the sources itself.  CK_RUN_SUITE and
+ * CK_RUN_CASE pick a suite or a single test (a case is named after its
+ * test); CK_VERBOSITY=verbose lists every test.  CORRAL_TEST_SLOWDOWN=N
+ * stretches every wait's bound N times (`make valgrind` sets 10).
  */
 #include <stdlib.h>
 

@@ -18,21 +18,16 @@
 static const char *const states[] = { "idle", "starting", "running",
     "stopping", "cleanup", "stopped", "backoff", "failed" };
 
-/*
- * Next to CORRAL_BIN; failing that (`make valgrind` points CORRAL_BIN at a
- * wrapper in tests/), next to the directory of CORRAL_SVC, build/svc.
- */
+/* CORRAL_CTL (the Makefile sets it), else next to CORRAL_BIN, else on PATH. */
 const char *
 cu_ctl_path(void)
 {
-	const char *vars[] = { "CORRAL_BIN", "CORRAL_SVC" };
+	const char *bin = getenv("CORRAL_BIN"), *slash, *path;
 
-	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
-		const char *v = getenv(vars[i]), *slash, *path;
-
-		if (v == NULL || (slash = strrchr(v, '/')) == NULL)
-			continue;
-		path = h_fmt("%.*s/corralctl", (int)(slash - v), v);
+	if (getenv("CORRAL_CTL") != NULL)
+		return getenv("CORRAL_CTL");
+	if (bin != NULL && (slash = strrchr(bin, '/')) != NULL) {
+		path = h_fmt("%.*s/corralctl", (int)(slash - bin), bin);
 		if (access(path, X_OK) == 0)
 			return path;
 	}

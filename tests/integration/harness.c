@@ -546,10 +546,30 @@ drain_inotify(void)
 		;
 }
 
+int
+h_slowdown(void)
+{
+	static int factor;
+
+	if (factor == 0) {
+		const char *v = getenv("CORRAL_TEST_SLOWDOWN");
+
+		factor = v != NULL && atoi(v) > 1 ? atoi(v) : 1;
+	}
+	return factor;
+}
+
+/* Every bound on a wait stretches with h_slowdown(); nothing else does. */
+static int
+bound(int timeout_ms)
+{
+	return timeout_ms * h_slowdown();
+}
+
 bool
 h_wait_until(bool (*pred)(const void *), const void *arg, int timeout_ms)
 {
-	int64_t deadline = h_now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = h_now_ns() + (int64_t)bound(timeout_ms) * 1000000;
 
 	(void)h_dir();
 	for (;;) {
@@ -570,7 +590,7 @@ h_wait_until(bool (*pred)(const void *), const void *arg, int timeout_ms)
 bool
 h_poll_until(bool (*pred)(const void *), const void *arg, int timeout_ms)
 {
-	int64_t deadline = h_now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = h_now_ns() + (int64_t)bound(timeout_ms) * 1000000;
 
 	for (;;) {
 		if (pred(arg))
@@ -643,7 +663,7 @@ h_wait_gone(pid_t pid, int timeout_ms)
 
 	if (pfd.fd == -1)
 		return errno == ESRCH;
-	r = poll(&pfd, 1, timeout_ms);
+	r = poll(&pfd, 1, bound(timeout_ms));
 	(void)close(pfd.fd);
 	return r == 1;
 }
@@ -724,6 +744,8 @@ h_spawn(const char *tag, const struct h_spawn_opts *o, const char *const *argv)
 		(void)unsetenv("CORRAL_BIN");
 		(void)unsetenv("CORRAL_SVC");
 		(void)unsetenv("CORRAL_SRC");
+		(void)unsetenv("CORRAL_CTL");
+		(void)unsetenv("CORRAL_TEST_SLOWDOWN");
 		if (o->nproc != 0 && setrlimit(RLIMIT_NPROC,
 		    &(struct rlimit){ o->nproc, o->nproc }) == -1)
 			_exit(125);
@@ -797,16 +819,33 @@ h_corral(const char *conf)
 
 struct unshare_arg {
 	pid_t		 parent;
-	const char	*exe;
 	pid_t		*found;
 };
 
+static char *
+exe_of(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	return h_fmt("%s", exe);
+}
+
+/*
+ * unshare's child, once it has exec'd (until then it is unshare mounting
+ * /proc).  Compared with unshare's own program rather than with CORRAL_BIN:
+ * under `make valgrind` the child runs valgrind's tool.
+ */
 static bool
 corral_under(const void *arg)
 {
 	const struct unshare_arg *a = arg;
-	char path[64], exe[PATH_MAX], *kids;
-	ssize_t n;
+	char path[64], *kids, *mine, *its;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)a->parent,
 	    (int)a->parent);
@@ -815,13 +854,9 @@ corral_under(const void *arg)
 	free(kids);
 	if (*a->found <= 0)
 		return false;
-	/* Until it has exec'd, the child is still unshare mounting /proc. */
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)*a->found);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	return strcmp(exe, a->exe) == 0;
+	mine = exe_of(a->parent);
+	its = exe_of(*a->found);
+	return mine != NULL && its != NULL && strcmp(mine, its) != 0;
 }
 
 struct h_proc *
@@ -847,7 +882,6 @@ h_corral_pid1(const char *conf)
 	    hermetic(conf)),
 	    NULL });
 	a.parent = p->pid;
-	a.exe = exe;
 	a.found = &found;
 	ck_assert_msg(h_poll_until(corral_under, &a, H_WAIT_MS),
 	    "corral did not start under unshare; %s", h_ctx(p));
@@ -869,7 +903,7 @@ h_wait_exit(struct h_proc *p, int timeout_ms)
 
 	if (p->reaped)
 		return true;
-	if (poll(&pfd, 1, timeout_ms) != 1)
+	if (poll(&pfd, 1, bound(timeout_ms)) != 1)
 		return false;
 	ck_assert_msg(waitpid(p->pid, &p->status, 0) == p->pid, "waitpid %d: %s",
 	    (int)p->pid, strerror(errno));

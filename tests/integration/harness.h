@@ -111,7 +111,12 @@ bool		 h_wait_exit(struct h_proc *p, int timeout_ms);
 void		 h_expect_exit(struct h_proc *p, int code, int timeout_ms);
 const char	*h_ctx(struct h_proc *p);
 
-/* Waits; each returns whether the condition came true within the bound. */
+/*
+ * Waits; each returns whether the condition came true within the bound,
+ * which is multiplied by h_slowdown(): CORRAL_TEST_SLOWDOWN, for runs under
+ * valgrind (default 1).
+ */
+int		 h_slowdown(void);
 bool		 h_wait_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 bool		 h_poll_until(bool (*pred)(const void *), const void *arg,

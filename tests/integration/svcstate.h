@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctlutil.h"
 #include "harness.h"
 
 /* Runs `corralctl -s SOCK ARG...` to its end; its output is in ->out. */
@@ -25,10 +26,7 @@ static inline struct h_proc *
 ctl(const char *sock, const char *arg, ...)
 {
 	static int calls;
-	const char *bin = getenv("CORRAL_BIN"), *slash = strrchr(bin, '/');
-	/* corralctl is built next to corral. */
-	const char *argv[16] = { slash ? h_fmt("%.*s/corralctl",
-	    (int)(slash - bin), bin) : "corralctl", "-s", sock };
+	const char *argv[16] = { cu_ctl_path(), "-s", sock };
 	int argc = 3;
 	struct h_proc *p;
 	va_list ap;
