@@ -296,6 +296,40 @@ START_TEST(checks_sigterm_while_waiting_for_ready)
 }
 END_TEST
 
+/*
+ * WATCHDOG_USEC in the environment of a notify = yes service: corral wants
+ * WATCHDOG=1 that often.  While the pings come (every 150 ms, 300 ms
+ * allowed) the service runs on, past WATCHDOG_USEC; once they stop, it is
+ * restarted with reason health, a whole WATCHDOG_USEC after the last one.
+ */
+START_TEST(checks_notify_watchdog)
+{
+	struct h_proc *c = h_corral(
+	    "[service:w]\n"
+	    "command = @SVC@/notifier @T@/w send:READY=1 sleep:150\n"
+	    "    send:WATCHDOG=1 sleep:150 send:WATCHDOG=1 sleep:150\n"
+	    "    send:WATCHDOG=1\n"
+	    "notify = yes\n"
+	    "environment = WATCHDOG_USEC=300000\n"
+	    "restart_delay = 100ms\n");
+	struct h_event first = started(c, "w", 0), again, last;
+
+	again = started(c, "w", 1);
+	ck_assert_msg(h_wait_text(c->err, "w: no WATCHDOG=1 within "
+	    "WATCHDOG_USEC; restarting it", H_WAIT_MS), "no word of the "
+	    "watchdog; %s", h_ctx(c));
+	last = h_event(h_path("w"), "sent", 3);
+	ck_assert_msg(last.pid == first.pid && last.ns < again.ns,
+	    "the first run was restarted before its last ping; %s", h_ctx(c));
+	/* Not a bound on speed: timers may fire a loop turn early. */
+	ck_assert_msg(again.ns - last.ns >= 250000000, "restarted %.0f ms "
+	    "after the last ping, before WATCHDOG_USEC (300 ms) had passed",
+	    H_MS(again.ns - last.ns));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_checks(void)
 {
@@ -304,6 +338,7 @@ suite_checks(void)
 	h_add(s, checks_notify_ready, 20);
 	h_add(s, checks_ready_timeout_backs_off, 20);
 	h_add(s, checks_health_restarts, 20);
+	h_add(s, checks_notify_watchdog, 20);
 	h_add(s, checks_sigterm_while_waiting_for_ready, 20);
 	return s;
 }
