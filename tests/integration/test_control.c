@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -968,6 +969,28 @@ START_TEST(control_default_socket_unavailable)
 	ck_assert_msg(h_count_lines(c->err, h_path("missing/ctl.sock")) >= 1,
 	    "the start-up error should name %s; %s", h_path("missing/ctl.sock"),
 	    h_ctx(c));
+	ck_assert_msg(h_event_count(h_path("b"), "start") == 0,
+	    "a service started although corral could not start; %s", h_ctx(c));
+
+	/* ... and in a directory on a read-only filesystem. */
+	ck_assert_int_eq(mkdir(h_path("ro"), 0755), 0);
+	if (mount("tmpfs", h_path("ro"), "tmpfs", MS_RDONLY, "size=4k") == -1) {
+		fprintf(stderr, "SKIP %s (part): mount: %s\n", tcase_name(),
+		    strerror(errno));
+		return;
+	}
+	c = h_corral(
+	    "[corral]\n"
+	    "control_socket = @T@/ro/ctl.sock\n"
+	    "\n"
+	    "[service:b]\n"
+	    "command = @SVC@/stamp @T@/b start sleep 100\n");
+	h_expect_exit(c, 1, H_WAIT_MS);
+	ck_assert_int_eq(umount2(h_path("ro"), MNT_DETACH), 0);
+	ck_assert_msg(h_count_lines(c->err, h_path("ro/ctl.sock")) >= 1 &&
+	    h_count_lines(c->err, "Read-only file system") >= 1,
+	    "the start-up error should name %s and say why; %s",
+	    h_path("ro/ctl.sock"), h_ctx(c));
 	ck_assert_msg(h_event_count(h_path("b"), "start") == 0,
 	    "a service started although corral could not start; %s", h_ctx(c));
 }
