@@ -43,6 +43,20 @@ def nfds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def steady_nfds(pid):
+    """Descriptors of pid, the least of samples over half a second.
+
+    A restarting service holds an exec-status pipe from vfork() to exec,
+    which on a loaded machine can take milliseconds: samples taken at once
+    can all fall into one such moment (seen once: 7 -> 6 fds).
+    """
+    least = nfds(pid)
+    for _ in range(50):
+        time.sleep(0.01)
+        least = min(least, nfds(pid))
+    return least
+
+
 def cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -211,12 +225,12 @@ def run_crashloop(args):
                "start_retries = 1000000\n", "crashloop")
     time.sleep(2)
     pid = c.proc.pid
-    fd0, rss0, cpu0 = nfds(pid), rss_kib(pid), cpu_s(pid)
+    fd0, rss0, cpu0 = steady_nfds(pid), rss_kib(pid), cpu_s(pid)
     samples = []
     end = time.monotonic() + args.soak
     while time.monotonic() < end:
         time.sleep(min(10, args.soak))
-        samples.append((nfds(pid), rss_kib(pid)))
+        samples.append((steady_nfds(pid), rss_kib(pid)))
     cpu = cpu_s(pid) - cpu0
     restarts = int(c.ctl("status", "--json").stdout.split('"restarts":')[1]
                    .split(",")[0])
@@ -237,9 +251,7 @@ def run_clients(args):
     svcs += "[service:steady]\ncommand = sleep 1000\n"
     c = Corral(svcs, "clients")
     c.wait_for(lambda: c.running(1), 10, "steady")
-    # Restarting services hold exec-status pipes for a moment: the least
-    # of a few samples is the steady count.
-    fd0 = min(nfds(c.proc.pid) for _ in range(50))
+    fd0 = steady_nfds(c.proc.pid)
     errors = []
     done = [0]
     lock = threading.Lock()
@@ -274,7 +286,7 @@ def run_clients(args):
     for t in threads:
         t.join()
     took = time.monotonic() - t0
-    fd1 = min(nfds(c.proc.pid) for _ in range(50))
+    fd1 = steady_nfds(c.proc.pid)
     status = c.stop()
     ok = not errors and fd1 == fd0
     print(f"clients: 100 clients x {args.requests} requests: {done[0]} answered "
