@@ -330,6 +330,30 @@ START_TEST(checks_notify_watchdog)
 }
 END_TEST
 
+/*
+ * A datagram over 4096 bytes from the service itself is dropped with a
+ * warning naming the service; what it sends next still counts.
+ */
+START_TEST(checks_notify_oversized_datagram)
+{
+	struct h_proc *c = h_corral(
+	    "[service:n]\n"
+	    "command = @SVC@/notifier @T@/n big:5000 send:READY=1\n"
+	    "notify = yes\n"
+	    "\n"
+	    "[service:dep]\n"
+	    "command = @SVC@/catch @T@/dep TERM=exit:0\n"
+	    "after = n\n");
+
+	(void)started(c, "dep", 0);
+	ck_assert_msg(h_count_lines(c->err, "n: ignored a notification over "
+	    "4096 bytes") == 1, "expected one warning about the oversized "
+	    "datagram; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_checks(void)
 {
@@ -339,6 +363,7 @@ suite_checks(void)
 	h_add(s, checks_ready_timeout_backs_off, 20);
 	h_add(s, checks_health_restarts, 20);
 	h_add(s, checks_notify_watchdog, 20);
+	h_add(s, checks_notify_oversized_datagram, 20);
 	h_add(s, checks_sigterm_while_waiting_for_ready, 20);
 	return s;
 }

@@ -8,6 +8,8 @@
  *   send:TEXT	send TEXT as one datagram to NOTIFY_SOCKET ("\n" in TEXT is
  *		a newline) and append "sent PID NS TEXT", NS taken just
  *		before the send
+ *   big:N	send "STATUS=xxx...", N bytes in all, and append
+ *		"sent PID NS big:N"
  *   sleep:MS	sleep MS milliseconds
  *   wait:PATH	wait until PATH exists (for a cue from the test)
  * then waits for a signal with every disposition at its default.
@@ -69,24 +71,15 @@ sleep_ms(long ms)
 }
 
 static void
-send_text(const char *text)
+send_bytes(const char *msg, size_t len, const char *shown)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char msg[1024], shown[1024];
-	size_t len = 0, plen;
+	size_t plen;
 	socklen_t alen;
 	long long ns;
 	int fd;
 
-	for (const char *p = text; *p != '\0' && len < sizeof(msg) - 1; p++) {
-		if (p[0] == '\\' && p[1] == 'n') {
-			msg[len++] = '\n';
-			p++;
-		} else
-			msg[len++] = *p;
-	}
-	msg[len] = '\0';
 	if (path == NULL || *path == '\0') {
 		errno = EINVAL;
 		fail("NOTIFY_SOCKET is not set");
@@ -109,8 +102,38 @@ send_text(const char *text)
 	    (ssize_t)len)
 		fail(path);
 	(void)close(fd);
-	snprintf(shown, sizeof(shown), "%s", text);
 	record("sent", ns, shown);
+}
+
+static void
+send_text(const char *text)
+{
+	char msg[1024];
+	size_t len = 0;
+
+	for (const char *p = text; *p != '\0' && len < sizeof(msg) - 1; p++) {
+		if (p[0] == '\\' && p[1] == 'n') {
+			msg[len++] = '\n';
+			p++;
+		} else
+			msg[len++] = *p;
+	}
+	send_bytes(msg, len, text);
+}
+
+static void
+send_big(const char *arg)
+{
+	static char msg[65536];
+	size_t len = (size_t)atol(arg);
+
+	if (len < 7 || len > sizeof(msg)) {
+		errno = EINVAL;
+		fail(arg);
+	}
+	memcpy(msg, "STATUS=", 7);
+	memset(msg + 7, 'x', len - 7);
+	send_bytes(msg, len, arg - 4);
 }
 
 int
@@ -119,8 +142,8 @@ main(int argc, char **argv)
 	const char *sock = getenv("NOTIFY_SOCKET");
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: notifier FILE [send:TEXT|sleep:MS|"
-		    "wait:PATH]...\n");
+		fprintf(stderr, "usage: notifier FILE [send:TEXT|big:N|"
+		    "sleep:MS|wait:PATH]...\n");
 		return 2;
 	}
 	file = argv[1];
@@ -128,6 +151,8 @@ main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strncmp(argv[i], "send:", 5) == 0)
 			send_text(argv[i] + 5);
+		else if (strncmp(argv[i], "big:", 4) == 0)
+			send_big(argv[i] + 4);
 		else if (strncmp(argv[i], "sleep:", 6) == 0)
 			sleep_ms(atol(argv[i] + 6));
 		else if (strncmp(argv[i], "wait:", 5) == 0)
