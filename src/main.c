@@ -194,10 +194,11 @@ main(int argc, char *argv[])
 	}
 	/*
 	 * With signalfd a relayed signal costs corral one epoll_wait() and
-	 * one read() instead of a handler, an eventfd write and a sigreturn:
-	 * 9 us less of the relay's median on this project's benchmark VM
-	 * (make bench, W4).  libev keeps the watched signals blocked; spawn.c
-	 * gives every child an empty mask.
+	 * one read() instead of a handler, an eventfd write and a sigreturn
+	 * (make bench W4: 7-11 us less in three runs, about the size of that
+	 * machine's noise).  libev keeps the watched signals blocked, and
+	 * leaves their dispositions alone: signals.c sets them, and spawn.c
+	 * gives every child an empty mask and default dispositions.
 	 */
 	loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_SIGNALFD);
 	if (loop == NULL) {

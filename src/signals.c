@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sigraw.h"
 #include "signals.h"
 #include "supervisor.h"
 #include "values.h"
@@ -82,13 +83,33 @@ cont_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	supervisor_forward(SIGCONT);
 }
 
+/*
+ * A watched signal is also ignored.  libev blocks it and reads it from a
+ * signalfd, where an ignored signal still arrives, since a blocked one is
+ * never discarded; and when a watcher stops and libev unblocks the signal,
+ * one still pending must not take its default action and end corral.
+ * (Without signalfd, libev installs its handler over SIG_IGN.)
+ */
 static void
 watch(struct ev_loop *loop, int sig, void (*cb)(struct ev_loop *, ev_signal *, int))
 {
 	ev_signal *w = &watchers[nwatchers++];
 
+	(void)sig_disposition(sig, SIG_IGN);
 	ev_signal_init(w, cb, sig);
 	ev_signal_start(loop, w);
+}
+
+/*
+ * SIG_IGN discards what is pending.  In handler mode libev puts SIG_DFL
+ * back when it stops a watcher, hence the second one.
+ */
+static void
+unwatch(struct ev_loop *loop, ev_signal *w)
+{
+	(void)sig_disposition(w->signum, SIG_IGN);
+	ev_signal_stop(loop, w);
+	(void)sig_disposition(w->signum, SIG_IGN);
 }
 
 /*
@@ -104,15 +125,14 @@ ignore_strays(void)
 		SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGSTKFLT,
 		SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXCPU, SIGXFSZ,
 	};
-	struct sigaction sa = { .sa_handler = SIG_IGN };
 
-	(void)sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(strays) / sizeof(strays[0]); i++)
 		if (!watched(strays[i]))
-			(void)sigaction(strays[i], &sa, NULL);
-	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+			(void)sig_disposition(strays[i], SIG_IGN);
+	/* From 32: glibc's SIGRTMIN leaves out the two it reserves. */
+	for (int sig = 32; sig <= SIGRTMAX; sig++)
 		if (!watched(sig))
-			(void)sigaction(sig, &sa, NULL);
+			(void)sig_disposition(sig, SIG_IGN);
 }
 
 static void
@@ -126,6 +146,15 @@ watch_forwarded(struct ev_loop *loop, const struct config *conf)
 int
 signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
 {
+	/*
+	 * Inherited ignored (a launcher's SIGCHLD = IGNORE), SIGCHLD would
+	 * make the kernel reap the services itself: corral would never see
+	 * one end.  No child exists yet.
+	 */
+	if (sig_disposition(SIGCHLD, SIG_DFL) == -1) {
+		log_error("unable to reset SIGCHLD to its default");
+		return -1;
+	}
 	watch(loop, SIGTERM, shutdown_cb);
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);
@@ -144,17 +173,17 @@ void
 signals_update(struct ev_loop *loop, const struct config *conf)
 {
 	for (size_t i = nfixed; i < nwatchers; i++)
-		ev_signal_stop(loop, &watchers[i]);
+		unwatch(loop, &watchers[i]);
 	nwatchers = nfixed;
 	watch_forwarded(loop, conf);
-	/* libev put SIG_DFL back on what it stopped watching. */
 	ignore_strays();
 }
 
+/* A TERM still pending at exit is dropped: corral exits with its status. */
 void
 signals_free(struct ev_loop *loop)
 {
 	for (size_t i = 0; i < nwatchers; i++)
-		ev_signal_stop(loop, &watchers[i]);
+		unwatch(loop, &watchers[i]);
 	nwatchers = nfixed = 0;
 }

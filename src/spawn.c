@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
-#include <stdint.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sigraw.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -80,37 +79,15 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* EBADF expected */
 }
 
-/*
- * glibc refuses sigaction() on the signals it reserves (32 and 33), so an
- * ignored one inherited from whoever started corral would stay ignored in
- * the service.  The kernel takes SIG_DFL for them all the same.
- */
-static void
-reset_reserved(int sig)
-{
-	struct {
-		void		*handler;
-		unsigned long	 flags;
-		void		*restorer;
-		uint64_t	 mask;
-	} ksa = { 0 };		/* handler NULL is SIG_DFL */
-
-	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
-}
-
 static void
 child(const struct spawn_req *req, int errfd, int nullfd)
 {
-	struct sigaction sa;
 	sigset_t empty;
 
 	/* Dispositions first, so nothing corral ignores stays ignored. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, &sa, NULL) == -1 && sig != SIGKILL &&
-		    sig != SIGSTOP)
-			reset_reserved(sig);
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sig_disposition(sig, SIG_DFL);
 	sigemptyset(&empty);
 	if (req->foreground) {
 		sigset_t ttou;

@@ -702,7 +702,9 @@ h_spawn(const char *tag, const struct h_spawn_opts *o, const char *const *argv)
 {
 	static const struct h_spawn_opts defaults;
 	struct h_proc *p;
-	struct passwd *pw = NULL;
+	bool as_user = false;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	char **args;
 	size_t argc = 0;
 	pid_t pid;
@@ -719,8 +721,19 @@ h_spawn(const char *tag, const struct h_spawn_opts *o, const char *const *argv)
 	if (o == NULL)
 		o = &defaults;
 	if (o->user != NULL) {
-		pw = getpwnam(o->user);
-		ck_assert_msg(pw != NULL, "no user %s", o->user);
+		char *end;
+		unsigned long n = strtoul(o->user, &end, 10);
+		struct passwd *pw;
+
+		if (*o->user != '\0' && *end == '\0')
+			uid = gid = (uid_t)n;
+		else {
+			pw = getpwnam(o->user);
+			ck_assert_msg(pw != NULL, "no user %s", o->user);
+			uid = pw->pw_uid;
+			gid = pw->pw_gid;
+		}
+		as_user = true;
 	}
 	pid = fork();
 	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
@@ -749,8 +762,8 @@ h_spawn(const char *tag, const struct h_spawn_opts *o, const char *const *argv)
 		if (o->nproc != 0 && setrlimit(RLIMIT_NPROC,
 		    &(struct rlimit){ o->nproc, o->nproc }) == -1)
 			_exit(125);
-		if (pw != NULL && (setgroups(0, NULL) == -1 ||
-		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1))
+		if (as_user && (setgroups(0, NULL) == -1 ||
+		    setgid(gid) == -1 || setuid(uid) == -1))
 			_exit(125);
 		execvp(args[0], args);
 		dprintf(2, "harness: cannot execute %s: %s\n", args[0],

@@ -90,7 +90,7 @@ int		 h_count_lines(const char *path, const char *text);
  * two that GNU make leaves ignored).
  */
 struct h_spawn_opts {
-	const char	*user;		/* NULL: the test's own */
+	const char	*user;		/* name or number; NULL: the test's own */
 	uint64_t	 ignored;	/* bit N-1 set: signal N starts ignored */
 	rlim_t		 nproc;		/* 0, or RLIMIT_NPROC (soft and hard) */
 };

@@ -304,14 +304,15 @@ END_TEST
  */
 START_TEST(checks_notify_watchdog)
 {
-	struct h_proc *c = h_corral(
+	int k = h_slowdown(), ping = 150 * k, usec = 300000 * k;
+	struct h_proc *c = h_corral(h_fmt(
 	    "[service:w]\n"
-	    "command = @SVC@/notifier @T@/w send:READY=1 sleep:150\n"
-	    "    send:WATCHDOG=1 sleep:150 send:WATCHDOG=1 sleep:150\n"
+	    "command = @SVC@/notifier @T@/w send:READY=1 sleep:%d\n"
+	    "    send:WATCHDOG=1 sleep:%d send:WATCHDOG=1 sleep:%d\n"
 	    "    send:WATCHDOG=1\n"
 	    "notify = yes\n"
-	    "environment = WATCHDOG_USEC=300000\n"
-	    "restart_delay = 100ms\n");
+	    "environment = WATCHDOG_USEC=%d\n"
+	    "restart_delay = 100ms\n", ping, ping, ping, usec));
 	struct h_event first = started(c, "w", 0), again, last;
 
 	again = started(c, "w", 1);
@@ -322,9 +323,9 @@ START_TEST(checks_notify_watchdog)
 	ck_assert_msg(last.pid == first.pid && last.ns < again.ns,
 	    "the first run was restarted before its last ping; %s", h_ctx(c));
 	/* Not a bound on speed: timers may fire a loop turn early. */
-	ck_assert_msg(again.ns - last.ns >= 250000000, "restarted %.0f ms "
-	    "after the last ping, before WATCHDOG_USEC (300 ms) had passed",
-	    H_MS(again.ns - last.ns));
+	ck_assert_msg(again.ns - last.ns >= (int64_t)usec * 1000 * 5 / 6,
+	    "restarted %.0f ms after the last ping, before WATCHDOG_USEC "
+	    "(%d ms) had passed", H_MS(again.ns - last.ns), usec / 1000);
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
 }

@@ -4,7 +4,6 @@
  * filesystem under the status file, and a stdout nobody reads any more.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,56 +84,37 @@ START_TEST(exhaust_nofile_fails_one_spawn)
 }
 END_TEST
 
-/* Tasks (threads included) whose real uid is uid: what RLIMIT_NPROC counts. */
-static rlim_t
-tasks_of(uid_t uid)
-{
-	FILE *p = popen("cat /proc/[0-9]*/status 2>/dev/null", "r");
-	char line[256];
-	rlim_t n = 0;
-	long real = -1;
-
-	ck_assert_ptr_nonnull(p);
-	while (fgets(line, sizeof(line), p) != NULL) {
-		long threads;
-
-		if (sscanf(line, "Uid: %ld", &real) == 1)
-			continue;
-		if (sscanf(line, "Threads: %ld", &threads) == 1 &&
-		    real == (long)uid)
-			n += (rlim_t)threads;
-	}
-	pclose(p);
-	return n;
-}
+/*
+ * A uid of its own, which no other process has: RLIMIT_NPROC counts the
+ * processes of corral's real uid, wherever they come from.
+ */
+#define NPROC_UID	"64999"
 
 /*
  * No process to spare: RLIMIT_NPROC reached, so fork fails with EAGAIN.
  * The limit binds only users without CAP_SYS_RESOURCE, so corral runs as
- * nobody, with room for itself and a: b's start fails, is reported and
- * backed off.  Once a has ended there is room, and b starts.
+ * an unprivileged uid, with room for itself and a: b's start fails, is
+ * reported and backed off.  Once a has ended there is room, and b starts.
  */
 START_TEST(exhaust_nproc_fails_one_spawn)
 {
-	const char *dir = h_path("nobody");
+	const char *dir = h_path("user");
 	const char *argv[] = { getenv("CORRAL_BIN"), "-c", NULL, NULL };
-	struct h_spawn_opts o = { .user = "nobody" };
+	struct h_spawn_opts o = { .user = NPROC_UID, .nproc = 2 };
 	const char *catch = h_svc("catch");
-	struct passwd *pw;
+	uid_t uid = (uid_t)atoi(NPROC_UID);
 	struct h_proc *c;
 	pid_t a;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "exhaust_nproc_fails_one_spawn: skipped: "
-		    "RLIMIT_NPROC must bind corral, so it runs as nobody, "
-		    "which needs root\n");
+		    "RLIMIT_NPROC must bind corral, so it runs as uid %s, "
+		    "which needs root\n", NPROC_UID);
 		return;
 	}
-	pw = getpwnam("nobody");
-	ck_assert_msg(pw != NULL, "no user nobody");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
-	argv[2] = h_write("nobody.conf", h_fmt(
+	ck_assert_int_eq(chown(dir, uid, uid), 0);
+	argv[2] = h_write("user.conf", h_fmt(
 	    "[corral]\ncontrol_socket = none\n"
 	    "[service:a]\n"
 	    "command = %s %s/a TERM=exit:0\n"
@@ -143,7 +123,6 @@ START_TEST(exhaust_nproc_fails_one_spawn)
 	    "after = a\n"
 	    "command = %s %s/b TERM=exit:0\n"
 	    "restart_delay = 100ms\n", catch, dir, catch, dir));
-	o.nproc = tasks_of(pw->pw_uid) + 2;
 	c = h_spawn("corral", &o, argv);
 	ck_assert_msg(h_wait_events(h_fmt("%s/a", dir), "start", 1, H_WAIT_MS),
 	    "a did not start; %s", h_ctx(c));

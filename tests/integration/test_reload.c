@@ -245,11 +245,68 @@ START_TEST(reload_applies_only_what_changed)
 }
 END_TEST
 
+struct reloads {
+	const struct h_proc	*c;
+	int			 n;
+};
+
+/* n reloads logged, or corral gone. */
+static bool
+reloads_seen(const void *arg)
+{
+	const struct reloads *r = arg;
+
+	return h_count_lines(r->c->err, "corral: reloading ") >= r->n ||
+	    !h_alive(r->c->corral);
+}
+
+static const char *
+forwarding(const char *sig)
+{
+	return h_fmt("[corral]\ncontrol_socket = none\nforward_signals = %s\n"
+	    "[service:a]\ncommand = %s %s/a USR1=ignore USR2=ignore\n", sig,
+	    h_svc("catch"), h_dir());
+}
+
+/*
+ * A reload that drops a signal from forward_signals while that signal
+ * keeps coming: once its watcher stops, a copy still pending must not take
+ * its default action and end corral.  20 reloads between USR1 and USR2
+ * under a stream of USR1.
+ */
+START_TEST(reload_under_a_signal_stream)
+{
+	struct h_proc *c = h_corral(forwarding("USR1")), *storm;
+
+	ck_assert_msg(h_wait_events(h_path("a"), "start", 1, H_WAIT_MS),
+	    "a did not start; %s", h_ctx(c));
+	storm = h_spawn("storm", NULL, (const char *[]){ "sh", "-c",
+	    h_fmt("while kill -USR1 %d 2>/dev/null; do :; done",
+	    (int)c->corral), NULL });
+	ck_assert_msg(h_wait_events(h_path("a"), "USR1", 1, H_WAIT_MS),
+	    "the stream of USR1 did not reach a; %s", h_ctx(c));
+	for (int i = 1; i <= 20; i++) {
+		h_write("corral.conf", forwarding(i % 2 ? "USR2" : "USR1"));
+		h_signal(c, SIGHUP);
+		ck_assert_msg(h_wait_until(reloads_seen, &(struct reloads){
+		    c, i }, H_WAIT_MS), "reload %d did not happen; %s", i,
+		    h_ctx(c));
+		ck_assert_msg(h_alive(c->corral), "corral died during reload %d "
+		    "under the stream of USR1; %s", i, h_ctx(c));
+	}
+	ck_assert_int_eq(kill(storm->pid, SIGKILL), 0);
+	ck_assert(h_wait_exit(storm, H_WAIT_MS));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_reload(void)
 {
 	Suite *s = suite_create("reload");
 
 	h_add(s, reload_applies_only_what_changed, 30);
+	h_add(s, reload_under_a_signal_stream, 30);
 	return s;
 }

@@ -106,6 +106,34 @@ START_TEST(signals_idle_corral_sleeps)
 }
 END_TEST
 
+/*
+ * Stray signals whose default action would end corral are ignored (corral
+ * is not PID 1 here, so the kernel would deliver them): the real-time ones,
+ * 32 and 33 among them, which glibc refuses to sigaction().  USR1 after
+ * them is relayed, so corral outlived them.
+ */
+START_TEST(signals_strays_leave_corral_running)
+{
+	struct h_proc *c = h_corral(
+	    "[service:a]\n"
+	    "command = @SVC@/catch @T@/a USR1=ignore\n");
+	static const int strays[] = {
+	    SIGALRM, SIGVTALRM, SIGPROF, SIGPWR, SIGXCPU, SIGIO, 32, 33, 40, 64,
+	};
+
+	(void)started(c, h_path("a"), 0);
+	for (size_t i = 0; i < sizeof(strays) / sizeof(*strays); i++)
+		h_signal(c, strays[i]);
+	h_signal(c, SIGUSR1);
+	ck_assert_msg(h_wait_events(h_path("a"), "USR1", 1, H_WAIT_MS),
+	    "USR1 after the strays was not relayed; %s", h_ctx(c));
+	ck_assert_msg(h_alive(c->corral), "a stray signal ended corral; %s",
+	    h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_signals(void)
 {
@@ -113,5 +141,6 @@ suite_signals(void)
 
 	h_add(s, signals_usr1_reaches_every_group, 20);
 	h_add(s, signals_idle_corral_sleeps, 20);
+	h_add(s, signals_strays_leave_corral_running, 20);
 	return s;
 }

@@ -39,6 +39,23 @@ START_TEST(single_exit_status_passes_through)
 }
 END_TEST
 
+/*
+ * Started with SIGCHLD ignored (some launchers leave it so), corral would
+ * have the kernel reap its services, and never see one end: it resets it.
+ */
+START_TEST(single_inherited_ignored_sigchld)
+{
+	struct h_spawn_opts o = { .ignored = 1ULL << (SIGCHLD - 1) };
+	struct h_proc *p = h_spawn("corral", &o, (const char *[]){
+	    getenv("CORRAL_BIN"), "--", "sh", "-c", "exit 7", NULL });
+
+	ck_assert_msg(h_wait_exit(p, H_WAIT_MS), "corral did not see its "
+	    "command end; %s", h_ctx(p));
+	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 7,
+	    "expected exit 7; %s", h_ctx(p));
+}
+END_TEST
+
 START_TEST(single_sigterm_is_clean)
 {
 	struct h_proc *c = h_corral_args("corral", "--", "sh", "-c",
@@ -83,6 +100,7 @@ suite_single(void)
 	Suite *s = suite_create("single");
 
 	h_add(s, single_exit_status_passes_through, 60);
+	h_add(s, single_inherited_ignored_sigchld, 20);
 	h_add(s, single_sigterm_is_clean, 20);
 	h_add(s, single_spawn_error_is_127, 20);
 	h_add(s, single_143_after_sigterm_is_clean, 20);
