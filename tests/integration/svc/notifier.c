@@ -121,19 +121,20 @@ send_text(const char *text)
 	send_bytes(msg, len, text);
 }
 
+/* step is "big:N". */
 static void
-send_big(const char *arg)
+send_big(const char *step)
 {
 	static char msg[65536];
-	size_t len = (size_t)atol(arg);
+	size_t len = (size_t)atol(step + 4);
 
 	if (len < 7 || len > sizeof(msg)) {
 		errno = EINVAL;
-		fail(arg);
+		fail(step);
 	}
 	memcpy(msg, "STATUS=", 7);
 	memset(msg + 7, 'x', len - 7);
-	send_bytes(msg, len, arg - 4);
+	send_bytes(msg, len, step);
 }
 
 int
@@ -152,7 +153,7 @@ main(int argc, char **argv)
 		if (strncmp(argv[i], "send:", 5) == 0)
 			send_text(argv[i] + 5);
 		else if (strncmp(argv[i], "big:", 4) == 0)
-			send_big(argv[i] + 4);
+			send_big(argv[i]);
 		else if (strncmp(argv[i], "sleep:", 6) == 0)
 			sleep_ms(atol(argv[i] + 6));
 		else if (strncmp(argv[i], "wait:", 5) == 0)
