@@ -45,8 +45,8 @@ START_TEST(exhaust_nofile_fails_one_spawn)
 	int fds;
 
 	if (getenv("VALGRIND_TARGET") != NULL) {
-		fprintf(stderr, "exhaust_nofile_fails_one_spawn: skipped: "
-		    "valgrind needs descriptors of its own below the limit\n");
+		fprintf(stderr, "SKIP %s: valgrind needs descriptors of its "
+		    "own below the limit\n", tcase_name());
 		return;
 	}
 	c = h_corral(
@@ -107,9 +107,9 @@ START_TEST(exhaust_nproc_fails_one_spawn)
 	pid_t a;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "exhaust_nproc_fails_one_spawn: skipped: "
-		    "RLIMIT_NPROC must bind corral, so it runs as uid %s, "
-		    "which needs root\n", NPROC_UID);
+		fprintf(stderr, "SKIP %s: RLIMIT_NPROC must bind corral, so "
+		    "it runs as uid %s, which needs root\n", tcase_name(),
+		    NPROC_UID);
 		return;
 	}
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
@@ -165,14 +165,14 @@ START_TEST(exhaust_status_file_on_full_fs)
 	int fd;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "exhaust_status_file_on_full_fs: skipped: "
-		    "mounting a tmpfs needs root\n");
+		fprintf(stderr, "SKIP %s: mounting a tmpfs needs root\n",
+		    tcase_name());
 		return;
 	}
 	ck_assert_int_eq(mkdir(fs, 0755), 0);
 	if (mount("tmpfs", fs, "tmpfs", 0, "size=64k") == -1) {
-		fprintf(stderr, "exhaust_status_file_on_full_fs: skipped: "
-		    "mount: %s\n", strerror(errno));
+		fprintf(stderr, "SKIP %s: mount: %s\n", tcase_name(),
+		    strerror(errno));
 		return;
 	}
 	status = h_fmt("%s/status.json", fs);
