@@ -136,7 +136,7 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
 	io->fd = -1;
 	req->out_fd = req->err_fd = -1;
-	req->limits = c->limits;
+	req->limits = c->rare->limits;
 	req->umask = c->umask;
 	req->set_ids = c->user != NULL || c->group != NULL;
 	req->uid = c->user != NULL ? c->uid : getuid();
@@ -275,7 +275,7 @@ sv_start_child(struct service *s, enum child_kind kind, char *const *more,
 {
 	char *const *argv = kind == CHILD_HOOK ? s->conf->cleanup_argv :
 	    kind == CHILD_CHECK ? (s->state == SS_STARTING ?
-	    s->conf->ready_check_argv : s->conf->health_check_argv) :
+	    s->conf->rare->ready_check_argv : s->conf->rare->health_check_argv) :
 	    s->conf->argv;
 	struct spawn_req req;
 	struct child_io io;

@@ -64,13 +64,23 @@ struct key {
 	size_t		 off;
 	size_t		 off2;
 	bool		 repeatable;	/* a second "key =" line adds to it */
+	bool		 rare;		/* off is into struct svc_rare */
 };
 
-#define G(n, t)		{ SECT_CORRAL, #n, t, offsetof(struct config, n), 0, false }
-#define S(n, t)		{ SECT_SERVICE, #n, t, offsetof(struct svc_conf, n), 0, false }
-#define SF(n, f, t)	{ SECT_SERVICE, #n, t, offsetof(struct svc_conf, f), 0, false }
-#define S2(n, f, t, f2, r) { SECT_SERVICE, #n, t, offsetof(struct svc_conf, f), \
-			  offsetof(struct svc_conf, f2), r }
+#define G(n, t)		{ SECT_CORRAL, #n, t,				\
+			  offsetof(struct config, n), 0, false, false }
+#define S(n, t)		{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_conf, n), 0, false, false }
+#define S2(n, f, t, f2, r) { SECT_SERVICE, #n, t,			\
+			  offsetof(struct svc_conf, f),			\
+			  offsetof(struct svc_conf, f2), r, false }
+#define R(n, t)		{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, n), 0, false, true }
+#define RF(n, f, t)	{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, f), 0, false, true }
+#define R2(n, t, f2)	{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, n),			\
+			  offsetof(struct svc_rare, f2), false, true }
 
 /* The one list of keys: parsing, validation and suggestions all use it. */
 static const struct key keys[] = {
@@ -92,16 +102,16 @@ static const struct key keys[] = {
 	S(user, KT_USER),
 	S(group, KT_GROUP),
 	S(umask, KT_UMASK),
-	SF(limit_nofile, limits[LIMIT_nofile], KT_LIMIT),
-	SF(limit_nproc, limits[LIMIT_nproc], KT_LIMIT),
-	SF(limit_core, limits[LIMIT_core], KT_LIMIT),
-	SF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT),
-	SF(output, output, KT_OUTPUT),
+	RF(limit_nofile, limits[LIMIT_nofile], KT_LIMIT),
+	RF(limit_nproc, limits[LIMIT_nproc], KT_LIMIT),
+	RF(limit_core, limits[LIMIT_core], KT_LIMIT),
+	RF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT),
+	S(output, KT_OUTPUT),
 	S2(environment, env, KT_ENV, nenv, true),
 	S(autostart, KT_BOOL),
 	S(critical, KT_BOOL),
 	S(restart, KT_RESTART),
-	SF(success_exit_codes, success_codes, KT_EXIT_CODES),
+	RF(success_exit_codes, success_codes, KT_EXIT_CODES),
 	S(start_seconds, KT_DURATION),
 	S(start_retries, KT_UINT),
 	S(restart_delay, KT_DURATION),
@@ -113,14 +123,14 @@ static const struct key keys[] = {
 	S2(cleanup, cleanup, KT_COMMAND, cleanup_argv, false),
 	S(cleanup_timeout, KT_DURATION_INF),
 	S2(after, after, KT_NAMES, nafter, true),
-	S2(ready_check, ready_check, KT_COMMAND, ready_check_argv, false),
-	S(ready_interval, KT_DURATION),
+	R2(ready_check, KT_COMMAND, ready_check_argv),
+	R(ready_interval, KT_DURATION),
 	S(ready_timeout, KT_DURATION_INF),
 	S(notify, KT_BOOL),
-	S2(health_check, health_check, KT_COMMAND, health_check_argv, false),
-	S(health_interval, KT_DURATION),
-	S(health_timeout, KT_DURATION),
-	S(health_retries, KT_UINT),
+	R2(health_check, KT_COMMAND, health_check_argv),
+	R(health_interval, KT_DURATION),
+	R(health_timeout, KT_DURATION),
+	R(health_retries, KT_UINT),
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -249,6 +259,14 @@ grow(void *v, size_t n, size_t size)
 	return reallocarray(v, n == 0 ? 8 : n * 2, size);
 }
 
+const struct svc_rare svc_rare_defaults = {
+	.success_codes = { .bits = { 1 } },	/* exit code 0 */
+	.ready_interval = 1,
+	.health_interval = 30,
+	.health_timeout = 5,
+	.health_retries = 3,
+};
+
 static struct svc_conf *
 svc_new(const char *name, int line, unsigned index)
 {
@@ -261,7 +279,6 @@ svc_new(const char *name, int line, unsigned index)
 	s->index = index;
 	s->autostart = true;
 	s->restart = RESTART_ON_FAILURE;
-	s->success_codes.bits[0] = 1;		/* exit code 0 */
 	s->start_seconds = 1;
 	s->start_retries = 5;
 	s->restart_delay = 1;
@@ -271,14 +288,52 @@ svc_new(const char *name, int line, unsigned index)
 	s->stop_timeout = NAN;			/* NAN: inherit [corral]'s */
 	s->cleanup_timeout = NAN;
 	s->umask = -1;
-	s->ready_interval = 1;
+	s->rare = &svc_rare_defaults;
 	s->ready_timeout = 60;
-	s->health_interval = 30;
-	s->health_timeout = 5;
-	s->health_retries = 3;
 	s->uid = (uid_t)-1;
 	s->gid = (gid_t)-1;
 	return s;
+}
+
+/*
+ * Blocks other than the defaults belong to the config, which is the one
+ * writer; everyone else reads them through a const pointer.
+ */
+static struct svc_rare *
+rare_mut(const struct svc_rare *r)
+{
+	return (struct svc_rare *)(uintptr_t)r;
+}
+
+static void
+rare_free(const struct svc_rare *r)
+{
+	if (r == NULL || r == &svc_rare_defaults)
+		return;
+	free(r->ready_check);
+	free(r->ready_check_argv);
+	free(r->health_check);
+	free(r->health_check_argv);
+	free(rare_mut(r));
+}
+
+/*
+ * The rare settings of s, made its own on the first one that the file sets.
+ * NULL when out of memory.
+ */
+static struct svc_rare *
+rare_own(struct svc_conf *s)
+{
+	struct svc_rare *r;
+
+	if (s->rare != &svc_rare_defaults)
+		return rare_mut(s->rare);
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return NULL;
+	/* memcpy, not =: limits are compared whole, padding included. */
+	memcpy(r, &svc_rare_defaults, sizeof(*r));
+	s->rare = r;
+	return r;
 }
 
 static void
@@ -299,10 +354,7 @@ svc_free(struct svc_conf *s)
 	free(s->env);
 	free(s->cleanup);
 	free(s->cleanup_argv);
-	free(s->ready_check);
-	free(s->ready_check_argv);
-	free(s->health_check);
-	free(s->health_check_argv);
+	rare_free(s->rare);
 	for (size_t i = 0; i < s->nafter; i++)
 		free(s->after[i]);
 	free(s->after);
@@ -368,8 +420,8 @@ config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
 {
 	if (a->autostart != b->autostart || a->critical != b->critical ||
 	    a->restart != b->restart ||
-	    memcmp(&a->success_codes, &b->success_codes,
-	    sizeof(a->success_codes)) != 0 ||
+	    memcmp(&a->rare->success_codes, &b->rare->success_codes,
+	    sizeof(a->rare->success_codes)) != 0 ||
 	    !same_double(a->start_seconds, b->start_seconds) ||
 	    a->start_retries != b->start_retries ||
 	    !same_double(a->restart_delay, b->restart_delay) ||
@@ -380,14 +432,14 @@ config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
 	    a->kill_signal != b->kill_signal ||
 	    !same_str(a->cleanup, b->cleanup) ||
 	    !same_double(a->cleanup_timeout, b->cleanup_timeout) ||
-	    !same_str(a->ready_check, b->ready_check) ||
-	    !same_double(a->ready_interval, b->ready_interval) ||
+	    !same_str(a->rare->ready_check, b->rare->ready_check) ||
+	    !same_double(a->rare->ready_interval, b->rare->ready_interval) ||
 	    !same_double(a->ready_timeout, b->ready_timeout) ||
 	    a->notify != b->notify ||
-	    !same_str(a->health_check, b->health_check) ||
-	    !same_double(a->health_interval, b->health_interval) ||
-	    !same_double(a->health_timeout, b->health_timeout) ||
-	    a->health_retries != b->health_retries ||
+	    !same_str(a->rare->health_check, b->rare->health_check) ||
+	    !same_double(a->rare->health_interval, b->rare->health_interval) ||
+	    !same_double(a->rare->health_timeout, b->rare->health_timeout) ||
+	    a->rare->health_retries != b->rare->health_retries ||
 	    a->nafter != b->nafter)
 		return false;
 	for (size_t i = 0; i < a->nafter; i++)
@@ -407,7 +459,8 @@ config_same_process(const struct svc_conf *a, const struct svc_conf *b)
 	    !same_str(a->output_path, b->output_path) ||
 	    a->foreground != b->foreground || a->notify != b->notify ||
 	    a->nenv != b->nenv ||
-	    memcmp(a->limits, b->limits, sizeof(a->limits)) != 0)
+	    memcmp(a->rare->limits, b->rare->limits,
+	    sizeof(a->rare->limits)) != 0)
 		return false;
 	for (size_t i = 0; i < a->nenv; i++)
 		if (strcmp(a->env[i], b->env[i]) != 0)
@@ -1121,10 +1174,17 @@ apply_entry(struct loader *ld, const struct entry *e)
 	char *base, err[VALUE_ERR_MAX], loc[128];
 	int r = 0;
 
-	base = e->sect->kind == SECT_CORRAL ? (char *)ld->c : (char *)e->sect->svc;
 	where(e, loc, sizeof(loc));
 	if (*e->value == '\0') {
 		err_at(ld, e->line, "%s: no value given", loc);
+		return;
+	}
+	if (e->sect->kind == SECT_CORRAL)
+		base = (char *)ld->c;
+	else if (!k->rare)
+		base = (char *)e->sect->svc;
+	else if ((base = (char *)rare_own(e->sect->svc)) == NULL) {
+		ld->oom = true;
 		return;
 	}
 	switch (k->type) {
@@ -1358,6 +1418,23 @@ has_entry(const struct loader *ld, const struct svc_conf *s, const char *key)
 	return false;
 }
 
+/* WATCHDOG_USEC in a service's environment asks corral for WATCHDOG=1. */
+static void
+set_watchdog(struct loader *ld, struct svc_conf *s)
+{
+	struct svc_rare *r;
+
+	for (size_t i = 0; i < s->nenv; i++) {
+		if (strncmp(s->env[i], "WATCHDOG_USEC=", 14) != 0)
+			continue;
+		if ((r = rare_own(s)) == NULL) {
+			ld->oom = true;
+			return;
+		}
+		r->watchdog = strtod(s->env[i] + 14, NULL) / 1e6;
+	}
+}
+
 static void
 resolve(struct loader *ld)
 {
@@ -1370,13 +1447,13 @@ resolve(struct loader *ld)
 			s->stop_timeout = c->stop_timeout;
 		if (isnan(s->cleanup_timeout))
 			s->cleanup_timeout = c->cleanup_timeout;
-		for (size_t j = 0; j < s->nenv; j++)
-			if (strncmp(s->env[j], "WATCHDOG_USEC=", 14) == 0)
-				s->watchdog = strtod(s->env[j] + 14, NULL) / 1e6;
-		if (s->ready_interval <= 0 && s->ready_check_argv != NULL)
+		set_watchdog(ld, s);
+		if (s->rare->ready_interval <= 0 &&
+		    s->rare->ready_check_argv != NULL)
 			err_at(ld, s->line, "[service:%s]: ready_interval must "
 			    "be more than 0", s->name);
-		if (s->health_interval <= 0 && s->health_check_argv != NULL)
+		if (s->rare->health_interval <= 0 &&
+		    s->rare->health_check_argv != NULL)
 			err_at(ld, s->line, "[service:%s]: health_interval must "
 			    "be more than 0", s->name);
 		if (s->argv == NULL && !has_entry(ld, s, "command"))

@@ -39,10 +39,34 @@ struct limit {
 };
 enum shutdown_order { ORDER_PARALLEL, ORDER_SEQUENTIAL };
 
+/*
+ * The settings most services leave at their defaults.  Services that set
+ * none of them share one constant block, svc_rare_defaults, so that a
+ * hundred plain services do not carry a hundred copies of it.
+ */
+struct svc_rare {
+	struct limit	 limits[LIMIT__COUNT];
+	struct exit_set	 success_codes;
+	char		*ready_check;		/* as written; NULL: none */
+	char		**ready_check_argv;
+	double		 ready_interval;
+	char		*health_check;
+	char		**health_check_argv;
+	double		 health_interval;
+	double		 health_timeout;
+	unsigned	 health_retries;
+	double		 watchdog;		/* from WATCHDOG_USEC; 0: none */
+};
+
+extern const struct svc_rare svc_rare_defaults;
+
 struct svc_conf {
 	char		 name[SERVICE_NAME_MAX + 1];
+	bool		 has_passwd;		/* user has an entry: HOME etc. */
+	bool		 foreground;		/* main on a terminal (not a key) */
 	int		 line;			/* of the [service:NAME] header */
 	unsigned	 index;			/* position in the file */
+	const struct svc_rare *rare;		/* never NULL */
 
 	char		*command;		/* as written */
 	char		**argv;
@@ -50,52 +74,38 @@ struct svc_conf {
 	char		*user;			/* as written; NULL: corral's */
 	uid_t		 uid;
 	gid_t		 gid;			/* user's primary group, or group */
-	bool		 has_passwd;		/* user has an entry: HOME etc. */
 	char		*home;
 	char		*user_name;
 	char		*group;			/* as written; NULL: user's */
 	int		 umask;			/* -1: corral's */
-	struct limit	 limits[LIMIT__COUNT];
 	enum output_mode output;
 	char		*output_path;		/* OUTPUT_FILE */
-	bool		 foreground;		/* main on a terminal (not a key) */
 	char		**env;			/* KEY=VALUE, NULL-terminated */
 	size_t		 nenv;
 
 	bool		 autostart;
 	bool		 critical;
+	bool		 notify;		/* READY=1 over NOTIFY_SOCKET */
 	enum restart_policy restart;
-	struct exit_set	 success_codes;
 	double		 start_seconds;
 	unsigned	 start_retries;
+	int		 stop_signal;
 	double		 restart_delay;
 	double		 restart_delay_max;
 
 	double		 stop_delay;
-	int		 stop_signal;
 	double		 stop_timeout;		/* resolved against [corral] */
 	int		 kill_signal;
+	int		 after_line;		/* of the first 'after' key */
 
 	char		*cleanup;		/* as written; NULL: no hook */
 	char		**cleanup_argv;
 	double		 cleanup_timeout;	/* resolved against [corral] */
-
-	char		*ready_check;		/* as written; NULL: none */
-	char		**ready_check_argv;
-	double		 ready_interval;
-	double		 ready_timeout;
-	bool		 notify;		/* READY=1 over NOTIFY_SOCKET */
-	char		*health_check;
-	char		**health_check_argv;
-	double		 health_interval;
-	double		 health_timeout;
-	unsigned	 health_retries;
-	double		 watchdog;		/* from WATCHDOG_USEC in environment; 0: none */
+	double		 ready_timeout;		/* for ready_check and notify */
 
 	char		**after;		/* names; NULL-terminated */
 	size_t		 nafter;
 	unsigned	*after_idx;		/* indexes into config->services */
-	int		 after_line;		/* of the first 'after' key */
 };
 
 struct config {

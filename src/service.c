@@ -127,7 +127,7 @@ service_status_expected(const struct service *s)
 	if (WIFEXITED(s->status)) {
 		int code = WEXITSTATUS(s->status);
 
-		if (exit_set_has(&s->conf->success_codes, code))
+		if (exit_set_has(&s->conf->rare->success_codes, code))
 			return true;
 		/* What shells and the JVM exit with after signal N. */
 		return s->sent_stop && code == 128 + sig;
@@ -162,7 +162,7 @@ service_decide(struct service *s)
 	 * A service corral stopped for its health never ended well.
 	 */
 	success = !s->spawn_failed && WIFEXITED(s->status) &&
-	    exit_set_has(&c->success_codes, WEXITSTATUS(s->status)) &&
+	    exit_set_has(&c->rare->success_codes, WEXITSTATUS(s->status)) &&
 	    s->reason != SR_HEALTH && s->reason != SR_TIMEOUT;
 	restart = c->restart == RESTART_ALWAYS ||
 	    (c->restart == RESTART_ON_FAILURE && !success);

@@ -71,6 +71,29 @@ struct transition {
 	enum svc_action	 action;
 };
 
+/*
+ * How corral learns that a service is ready and well: ready_check,
+ * health_check, notify = yes and its watchdog.  Allocated at the first start
+ * of a service that has one of them, so that the others do not carry idle
+ * watchers.
+ */
+struct service_health {
+	/* ready_check and health_check: at most one process at a time. */
+	pid_t		 check_pid;
+	bool		 check_timed_out;
+	unsigned	 health_fails;	/* in a row */
+	int		 health_last;	/* -1 none yet, 0 failed, 1 passed */
+	double		 health_at;	/* wall clock of the last result */
+	ev_timer	 check_w;	/* next check, or the bound of this one */
+	ev_timer	 watchdog_w;	/* WATCHDOG=1 expected before it fires */
+
+	/* notify = yes: the socket corral listens on for this service. */
+	int		 notify_fd;
+	ev_io		 notify_w;
+	char		*notify_path;
+	char		*status_text;	/* last STATUS=, or NULL */
+};
+
 struct service {
 	struct svc_conf	*conf;
 	enum svc_state	 state;
@@ -92,20 +115,7 @@ struct service {
 	bool		 lingering;	/* main exited, its group is not empty */
 	bool		 not_ready;	/* stopped for missing ready_timeout */
 
-	/* ready_check and health_check: at most one process at a time. */
-	pid_t		 check_pid;
-	bool		 check_timed_out;
-	unsigned	 health_fails;	/* in a row */
-	int		 health_last;	/* -1 none yet, 0 failed, 1 passed */
-	double		 health_at;	/* wall clock of the last result */
-	ev_timer	 check_w;	/* next check, or the bound of this one */
-	ev_timer	 watchdog_w;	/* WATCHDOG=1 expected before it fires */
-
-	/* notify = yes: the socket corral listens on for this service. */
-	int		 notify_fd;
-	ev_io		 notify_w;
-	char		*notify_path;
-	char		*status_text;	/* last STATUS=, or NULL */
+	struct service_health *health;	/* NULL until a start needs it */
 
 	unsigned	 failed_starts;	/* consecutive */
 	unsigned	 restarts;

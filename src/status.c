@@ -48,6 +48,8 @@ static void
 note_of(const struct service *s, struct service *const *svcs, size_t n,
     char *buf, size_t len)
 {
+	const struct service_health *h = s->health;
+
 	buf[0] = '\0';
 	if (s->state == SS_IDLE && s->want_up) {
 		for (size_t j = 0; j < s->conf->nafter; j++)
@@ -60,11 +62,13 @@ note_of(const struct service *s, struct service *const *svcs, size_t n,
 					return;
 				}
 	}
-	if (s->status_text != NULL)
-		snprintf(buf, len, "%s", s->status_text);
-	else if (s->state == SS_RUNNING && s->health_last == 0)
+	if (h == NULL)
+		return;
+	if (h->status_text != NULL)
+		snprintf(buf, len, "%s", h->status_text);
+	else if (s->state == SS_RUNNING && h->health_last == 0)
 		snprintf(buf, len, "health check failing (%u of %u)",
-		    s->health_fails, s->conf->health_retries);
+		    h->health_fails, s->conf->rare->health_retries);
 }
 
 void
@@ -94,6 +98,7 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 	sb_printf(b, "{\"time\":%.3f,\"services\":[", ev_time());
 	for (size_t i = 0; i < n; i++) {
 		const struct service *s = svcs[i];
+		const struct service_health *h = s->health;
 
 		sb_printf(b, "%s{\"name\":", i ? "," : "");
 		sb_json_string(b, s->conf->name);
@@ -115,14 +120,14 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		else
 			sb_printf(b, "\"last_exit\":{\"code\":%d}",
 			    WEXITSTATUS(s->status));
-		if (s->status_text != NULL) {
+		if (h != NULL && h->status_text != NULL) {
 			sb_printf(b, ",\"status_text\":");
-			sb_json_string(b, s->status_text);
+			sb_json_string(b, h->status_text);
 		}
-		if (s->health_last >= 0)
+		if (h != NULL && h->health_last >= 0)
 			sb_printf(b, ",\"health\":{\"last\":\"%s\",\"at\":%.3f,"
-			    "\"fails_in_a_row\":%u}", s->health_last ? "pass" :
-			    "fail", s->health_at, s->health_fails);
+			    "\"fails_in_a_row\":%u}", h->health_last ? "pass" :
+			    "fail", h->health_at, h->health_fails);
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "]}\n");

@@ -174,6 +174,56 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    s->conf->argv[0]);
 }
 
+static void check_timer_cb(struct ev_loop *, ev_timer *, int);
+static void watchdog_cb(struct ev_loop *, ev_timer *, int);
+
+static bool
+needs_health(const struct svc_conf *c)
+{
+	return c->notify || c->rare->ready_check_argv != NULL ||
+	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
+}
+
+/*
+ * The health block of s, made on its first need and kept: a reload may take
+ * the need away while a check is still out.  NULL when out of memory.
+ */
+static struct service_health *
+health_of(struct service *s)
+{
+	struct service_health *h = s->health;
+
+	if (h != NULL)
+		return h;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		log_errorx("%s: out of memory for its checks", s->conf->name);
+		return NULL;
+	}
+	h->notify_fd = -1;
+	h->health_last = -1;
+	ev_init(&h->check_w, check_timer_cb);
+	ev_init(&h->watchdog_w, watchdog_cb);
+	h->check_w.data = h->watchdog_w.data = s;
+	s->health = h;
+	return h;
+}
+
+/* A new run starts with no health results.  -1 when out of memory. */
+static int
+health_reset(struct service *s)
+{
+	struct service_health *h = s->health;
+
+	if (h == NULL && needs_health(s->conf) && (h = health_of(s)) == NULL)
+		return -1;
+	if (h != NULL) {
+		h->health_last = -1;
+		free(h->status_text);
+		h->status_text = NULL;
+	}
+	return 0;
+}
+
 static enum svc_event
 act_spawn(struct service *s)
 {
@@ -192,16 +242,14 @@ act_spawn(struct service *s)
 	s->hook_ran = false;
 	s->hook_timed_out = false;
 	s->not_ready = false;
-	s->health_last = -1;
-	free(s->status_text);
-	s->status_text = NULL;
 	s->phase = STOP_WINDOW;
 	pid = -1;
-	if (!s->conf->notify || svcnotify_open(s) == 0) {
+	if (health_reset(s) == 0 &&
+	    (!s->conf->notify || svcnotify_open(s) == 0)) {
 		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
 
 		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
-		    s->notify_path != NULL ? s->notify_path : "");
+		    s->conf->notify ? s->health->notify_path : "");
 		more[0] = notify_env;
 		pid = sv_start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
 		    &fd);
@@ -235,21 +283,26 @@ sv_start_dependents(void);
 static void
 stop_checks(struct service *s)
 {
-	ev_timer_stop(sv.loop, &s->check_w);
-	ev_timer_stop(sv.loop, &s->watchdog_w);
-	if (s->check_pid != 0) {
-		if (kill(-s->check_pid, SIGKILL) == -1 && errno != ESRCH)
+	struct service_health *h = s->health;
+
+	if (h == NULL)
+		return;
+	ev_timer_stop(sv.loop, &h->check_w);
+	ev_timer_stop(sv.loop, &h->watchdog_w);
+	if (h->check_pid != 0) {
+		if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("%s: unable to kill check %d", s->conf->name,
-			    (int)s->check_pid);
+			    (int)h->check_pid);
 		/* Reaped later, when s may be freed already. */
-		(void)pidmap_put(&sv.pids, s->check_pid, PID_DISOWNED, NULL);
-		s->check_pid = 0;
+		(void)pidmap_put(&sv.pids, h->check_pid, PID_DISOWNED, NULL);
+		h->check_pid = 0;
 	}
 }
 
 static void
 run_check(struct service *s)
 {
+	struct service_health *h = s->health;
 	bool ready = s->state == SS_STARTING;
 	pid_t pid;
 	int fd;
@@ -257,35 +310,37 @@ run_check(struct service *s)
 	pid = sv_start_child(s, CHILD_CHECK, NULL, 0, &fd);
 	if (pid == -1) {
 		/* Counted as a failed try; the next one comes at the interval. */
-		arm(&s->check_w, ready ? s->conf->ready_interval :
-		    s->conf->health_interval);
+		arm(&h->check_w, ready ? s->conf->rare->ready_interval :
+		    s->conf->rare->health_interval);
 		return;
 	}
 	(void)close(fd);	/* a failed exec shows as exit status 127 */
 	if (pidmap_put(&sv.pids, pid, PID_CHECK, s) == -1)
 		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
 		    (int)pid);
-	s->check_pid = pid;
-	s->check_timed_out = false;
-	arm(&s->check_w, ready ? s->conf->ready_interval : s->conf->health_timeout);
+	h->check_pid = pid;
+	h->check_timed_out = false;
+	arm(&h->check_w, ready ? s->conf->rare->ready_interval :
+	    s->conf->rare->health_timeout);
 }
 
 static void
 check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct service *s = container_of(w, struct service, check_w);
+	struct service *s = w->data;
+	struct service_health *h = s->health;
 
 	(void)loop;
 	(void)revents;
-	if (s->check_pid == 0) {
+	if (h->check_pid == 0) {
 		run_check(s);
 		return;
 	}
 	/* This try took too long: it fails, and its exit says so. */
-	s->check_timed_out = true;
-	if (kill(-s->check_pid, SIGKILL) == -1 && errno != ESRCH)
+	h->check_timed_out = true;
+	if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("%s: unable to kill check %d", s->conf->name,
-		    (int)s->check_pid);
+		    (int)h->check_pid);
 }
 
 static void
@@ -300,52 +355,53 @@ health_failed(struct service *s, const char *why)
 static void
 check_ended(struct service *s, pid_t pid, int status)
 {
+	struct service_health *h = s->health;
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    !s->check_timed_out;
+	    !h->check_timed_out;
 	char st[64];
 
-	if (pid != s->check_pid)
+	if (pid != h->check_pid)
 		return;			/* stopped by stop_checks() */
-	s->check_pid = 0;
+	h->check_pid = 0;
 	if (s->state == SS_STARTING) {
 		if (ok) {
 			sv_dispatch(s, SE_READY);
 			return;
 		}
 		log_debug("%s: not ready yet", s->conf->name);
-		arm(&s->check_w, s->conf->ready_interval);
+		arm(&h->check_w, s->conf->rare->ready_interval);
 		return;
 	}
 	if (s->state != SS_RUNNING)
 		return;
-	s->health_last = ok;
-	s->health_at = ev_time();
+	h->health_last = ok;
+	h->health_at = ev_time();
 	sv.status_dirty = sv.conf->status_file != NULL;
 	if (ok) {
-		s->health_fails = 0;
-		arm(&s->check_w, s->conf->health_interval);
+		h->health_fails = 0;
+		arm(&h->check_w, s->conf->rare->health_interval);
 		return;
 	}
 	describe_status(status, st, sizeof(st));
-	s->health_fails++;
+	h->health_fails++;
 	log_warnx("%s: health check failed (%s%s), %u of %u", s->conf->name,
-	    s->check_timed_out ? "timed out, " : "", st, s->health_fails,
-	    s->conf->health_retries);
-	if (s->health_fails >= s->conf->health_retries) {
+	    h->check_timed_out ? "timed out, " : "", st, h->health_fails,
+	    s->conf->rare->health_retries);
+	if (h->health_fails >= s->conf->rare->health_retries) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "%u health checks failed in a row",
-		    s->health_fails);
+		    h->health_fails);
 		health_failed(s, why);
 		return;
 	}
-	arm(&s->check_w, s->conf->health_interval);
+	arm(&h->check_w, s->conf->rare->health_interval);
 }
 
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct service *s = container_of(w, struct service, watchdog_w);
+	struct service *s = w->data;
 
 	(void)loop;
 	(void)revents;
@@ -357,20 +413,23 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 service_notified(struct service *s, enum svcnotify_field f, const char *value)
 {
+	/* Only a service with notify = yes has a socket to say things on. */
+	struct service_health *h = s->health;
+
 	switch (f) {
 	case SN_READY:
 		if (s->state == SS_STARTING)
 			sv_dispatch(s, SE_READY);
 		break;
 	case SN_STATUS:
-		free(s->status_text);
+		free(h->status_text);
 		/* Bounded by the datagram size; NULL on failure just means none. */
-		s->status_text = strdup(value);
+		h->status_text = strdup(value);
 		sv.status_dirty = sv.conf->status_file != NULL;
 		break;
 	case SN_WATCHDOG:
-		if (s->conf->watchdog > 0 && ev_is_active(&s->watchdog_w))
-			ev_timer_again(sv.loop, &s->watchdog_w);
+		if (s->conf->rare->watchdog > 0 && ev_is_active(&h->watchdog_w))
+			ev_timer_again(sv.loop, &h->watchdog_w);
 		break;
 	case SN_STOPPING:
 	case SN_RELOADING:
@@ -390,13 +449,14 @@ act_execed(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
 
-	if (c->ready_check_argv == NULL && !c->notify)
+	if (c->rare->ready_check_argv == NULL && !c->notify)
 		return SE_READY;
 	log_info("%s: started (pid %d), waiting until it is ready",
 	    c->name, (int)s->pid);
 	arm(&s->timer_w, c->ready_timeout);
-	if (c->ready_check_argv != NULL)
-		arm(&s->check_w, c->ready_interval);
+	/* Out of memory: no checks, and ready_timeout stops it. */
+	if (c->rare->ready_check_argv != NULL && health_of(s) != NULL)
+		arm(&s->health->check_w, c->rare->ready_interval);
 	return SE_NONE;
 }
 
@@ -404,15 +464,19 @@ static enum svc_event
 act_mark_up(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
+	/* Out of memory: it runs unwatched, which health_of() logged. */
+	struct service_health *h = needs_health(c) ? health_of(s) : s->health;
 
 	ev_timer_stop(sv.loop, &s->timer_w);
 	stop_checks(s);
-	s->health_fails = 0;
-	if (c->health_check_argv != NULL)
-		arm(&s->check_w, c->health_interval);
-	if (c->watchdog > 0) {
-		ev_timer_set(&s->watchdog_w, 0, c->watchdog);
-		ev_timer_again(sv.loop, &s->watchdog_w);
+	if (h != NULL) {
+		h->health_fails = 0;
+		if (c->rare->health_check_argv != NULL)
+			arm(&h->check_w, c->rare->health_interval);
+		if (c->rare->watchdog > 0) {
+			ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
+			ev_timer_again(sv.loop, &h->watchdog_w);
+		}
 	}
 	log_info("%s: running (pid %d)", c->name, (int)s->pid);
 	sv_start_dependents();
@@ -1264,12 +1328,8 @@ sv_service_new(struct svc_conf *c)
 	s->conf = c;
 	s->state = SS_IDLE;
 	s->exec_fd = -1;
-	s->notify_fd = -1;
-	s->health_last = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
-	ev_init(&s->check_w, check_timer_cb);
-	ev_init(&s->watchdog_w, watchdog_cb);
 	return s;
 }
 
@@ -1292,7 +1352,10 @@ sv_service_free(struct service *s)
 		}
 		free(s->io);
 	}
-	free(s->status_text);
+	if (s->health != NULL) {
+		free(s->health->status_text);
+		free(s->health);
+	}
 	free(s);
 }
 

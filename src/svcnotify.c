@@ -83,7 +83,7 @@ svcnotify_parse(struct service *s, char *msg, size_t len, svcnotify_fn *fn)
 static void
 notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct service *s = container_of(w, struct service, notify_w);
+	struct service *s = w->data;
 	char buf[DGRAM_MAX + 1];
 	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = { .iov_base = buf, .iov_len = DGRAM_MAX };
@@ -96,7 +96,7 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	r = recvmsg(s->notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+	r = recvmsg(w->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
 	if (r == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("%s: unable to read a notification",
@@ -155,34 +155,36 @@ svcnotify_open(struct service *s)
 			(void)close(fd);
 		return -1;
 	}
-	if ((s->notify_path = strdup(sa.sun_path)) == NULL) {
+	if ((s->health->notify_path = strdup(sa.sun_path)) == NULL) {
 		(void)close(fd);
 		(void)unlink(sa.sun_path);
 		return -1;
 	}
-	s->notify_fd = fd;
-	ev_io_init(&s->notify_w, notify_cb, fd, EV_READ);
-	ev_io_start(sn_loop, &s->notify_w);
+	s->health->notify_fd = fd;
+	ev_io_init(&s->health->notify_w, notify_cb, fd, EV_READ);
+	s->health->notify_w.data = s;
+	ev_io_start(sn_loop, &s->health->notify_w);
 	return 0;
 }
 
 void
 svcnotify_close(struct service *s)
 {
+	struct service_health *h = s->health;
 	char *slash;
 
-	if (s->notify_fd == -1)
+	if (h == NULL || h->notify_fd == -1)
 		return;
-	ev_io_stop(sn_loop, &s->notify_w);
-	(void)close(s->notify_fd);
-	s->notify_fd = -1;
-	(void)unlink(s->notify_path);
-	if ((slash = strrchr(s->notify_path, '/')) != NULL) {
+	ev_io_stop(sn_loop, &h->notify_w);
+	(void)close(h->notify_fd);
+	h->notify_fd = -1;
+	(void)unlink(h->notify_path);
+	if ((slash = strrchr(h->notify_path, '/')) != NULL) {
 		*slash = '\0';
-		(void)rmdir(s->notify_path);
+		(void)rmdir(h->notify_path);
 	}
-	free(s->notify_path);
-	s->notify_path = NULL;
+	free(h->notify_path);
+	h->notify_path = NULL;
 }
 
 void

@@ -174,7 +174,9 @@ START_TEST(defaults)
 	ck_assert(s->autostart);
 	ck_assert(!s->critical);
 	ck_assert_int_eq(s->restart, RESTART_ON_FAILURE);
-	ck_assert(only_codes(&s->success_codes, zero, NELEM(zero)));
+	/* Nothing rare set: the shared block, not a copy. */
+	ck_assert_ptr_eq(s->rare, &svc_rare_defaults);
+	ck_assert(only_codes(&s->rare->success_codes, zero, NELEM(zero)));
 	ck_assert(s->start_seconds == 1);
 	ck_assert_uint_eq(s->start_retries, 5);
 	ck_assert(s->restart_delay == 1);
@@ -229,7 +231,7 @@ START_TEST(every_key)
 	    "cleanup_timeout = 45s\n"
 	    "after = db\n");
 	const struct svc_conf *db, *web;
-	static const int codes[] = { 0, 143 };
+	static const int codes[] = { 0, 143 }, zero[] = { 0 };
 
 	ck_assert(c->stop_timeout == 5);
 	ck_assert(isinf(c->cleanup_timeout));
@@ -263,7 +265,11 @@ START_TEST(every_key)
 	ck_assert(!web->autostart);
 	ck_assert(web->critical);
 	ck_assert_int_eq(web->restart, RESTART_ALWAYS);
-	ck_assert(only_codes(&web->success_codes, codes, NELEM(codes)));
+	ck_assert_ptr_ne(web->rare, &svc_rare_defaults);
+	ck_assert(only_codes(&web->rare->success_codes, codes, NELEM(codes)));
+	/* web's copy, not the block db shares, took the codes. */
+	ck_assert_ptr_eq(db->rare, &svc_rare_defaults);
+	ck_assert(only_codes(&db->rare->success_codes, zero, NELEM(zero)));
 	ck_assert_double_eq_tol(web->start_seconds, 0.25, 1e-9);
 	ck_assert_uint_eq(web->start_retries, 7);
 	ck_assert(web->restart_delay == 2);
@@ -278,6 +284,48 @@ START_TEST(every_key)
 	ck_assert_uint_eq(web->nafter, 1);
 	ASSERT_ARGV(web->after, "db");
 	ck_assert_uint_eq(web->after_idx[0], db->index);
+	config_free(c);
+}
+END_TEST
+
+/*
+ * The settings of struct svc_rare land in the service's own block, which
+ * starts from the defaults; the shared block never changes.
+ */
+START_TEST(rare_keys)
+{
+	struct config *c = load_ok(
+	    "[service:plain]\n"
+	    "command = x\n"
+	    "[service:checked]\n"
+	    "command = x\n"
+	    "ready_check = /bin/ready --now\n"
+	    "health_check = /bin/healthy\n"
+	    "health_retries = 7\n"
+	    "limit_nofile = 64:128\n"
+	    "[service:dog]\n"
+	    "command = x\n"
+	    "environment = WATCHDOG_USEC=2500000\n");
+	const struct svc_rare *r;
+
+	ck_assert_ptr_eq(c->services[0]->rare, &svc_rare_defaults);
+	r = c->services[1]->rare;
+	ck_assert_ptr_ne(r, &svc_rare_defaults);
+	ck_assert_str_eq(r->ready_check, "/bin/ready --now");
+	ASSERT_ARGV(r->ready_check_argv, "/bin/ready", "--now");
+	ck_assert(r->ready_interval == 1);
+	ASSERT_ARGV(r->health_check_argv, "/bin/healthy");
+	ck_assert_uint_eq(r->health_retries, 7);
+	ck_assert(r->health_interval == 30 && r->health_timeout == 5);
+	ck_assert(r->limits[LIMIT_nofile].set);
+	ck_assert_uint_eq(r->limits[LIMIT_nofile].soft, 64);
+	ck_assert_uint_eq(r->limits[LIMIT_nofile].hard, 128);
+	ck_assert(!r->limits[LIMIT_nproc].set);
+	ck_assert(c->services[2]->rare->watchdog == 2.5);
+	ck_assert_ptr_null(svc_rare_defaults.health_check);
+	ck_assert_uint_eq(svc_rare_defaults.health_retries, 3);
+	ck_assert(!svc_rare_defaults.limits[LIMIT_nofile].set);
+	ck_assert(svc_rare_defaults.watchdog == 0);
 	config_free(c);
 }
 END_TEST
@@ -1109,6 +1157,7 @@ config_suite(void)
 	tc = tcase_create("meaning");
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, every_key);
+	tcase_add_test(tc, rare_keys);
 	tcase_add_test(tc, timeouts_inherit_from_corral_below);
 	tcase_add_test(tc, keys_in_any_case_of_value);
 	tcase_add_test(tc, comments);

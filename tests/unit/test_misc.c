@@ -117,10 +117,11 @@ END_TEST
 
 START_TEST(status_of_a_service)
 {
-	struct svc_conf c = { .name = "web", .health_retries = 3 };
+	struct svc_rare rare = { .health_retries = 3 };
+	struct svc_conf c = { .name = "web", .rare = &rare };
 	struct service s = { .conf = &c, .state = SS_STOPPED, .status = 256 * 3,
-	    .started_at = 5, .started_wall = 1000, .restarts = 2,
-	    .health_last = -1 };
+	    .started_at = 5, .started_wall = 1000, .restarts = 2 };
+	struct service_health h = { .health_last = -1 };
 	struct service *list[] = { &s };
 	struct strbuf b = { 0 };
 
@@ -133,11 +134,14 @@ START_TEST(status_of_a_service)
 	status_json(&b, list, 1);
 	ck_assert_ptr_nonnull(strstr(b.p, "\"last_exit\":{\"signal\":\"KILL\"}"));
 	ck_assert_ptr_nonnull(strstr(b.p, "\"restarts\":2"));
+	/* A service with no checks has no health block, and no health. */
+	ck_assert_ptr_null(strstr(b.p, "\"health\""));
 	sb_free(&b);
+	s.health = &h;
 	s.state = SS_RUNNING;
 	s.pid = 42;
-	s.health_last = 0;
-	s.health_fails = 1;
+	h.health_last = 0;
+	h.health_fails = 1;
 	status_table(&b, list, 1, 5 + 3725);
 	ck_assert_ptr_nonnull(strstr(b.p, "1h02m"));
 	ck_assert_ptr_nonnull(strstr(b.p, "health check failing (1 of 3)"));

@@ -12,6 +12,7 @@
 #include "service.h"
 #include "suites.h"
 
+static struct svc_rare rare;
 static struct svc_conf conf;
 static struct service svc;
 
@@ -19,9 +20,11 @@ static void
 setup(void)
 {
 	memset(&conf, 0, sizeof(conf));
+	memset(&rare, 0, sizeof(rare));
+	conf.rare = &rare;
 	strcpy(conf.name, "web");
 	conf.restart = RESTART_ON_FAILURE;
-	conf.success_codes.bits[0] = 1;
+	rare.success_codes.bits[0] = 1;
 	conf.start_seconds = 1;
 	conf.start_retries = 5;
 	conf.restart_delay = 0.1;
@@ -145,7 +148,7 @@ END_TEST
 
 START_TEST(listed_exit_code_is_success)
 {
-	conf.success_codes.bits[0] |= UINT64_C(1) << 3;
+	rare.success_codes.bits[0] |= UINT64_C(1) << 3;
 	svc.status = W_EXITCODE(3, 0);
 	ck_assert_int_eq(decide_at(100.1), SE_FINISH);
 }
