@@ -358,6 +358,8 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		if ((svcs[i] = find_service(c->name)) == NULL &&
 		    (svcs[i] = sv_service_new(c)) == NULL)
 			goto oom;
+		if (sv_needs_health(c) && sv_health_of(svcs[i]) == NULL)
+			goto oom;
 	}
 	if (reserve_retired(sv.n) == -1)
 		goto oom;
@@ -385,6 +387,8 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		else if (a == RL_RESTART && (service_is_live(s) ||
 		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
 			stop_one(s, SR_RELOAD, true, NULL);
+		else if (a == RL_UPDATE)
+			sv_checks_changed(s);
 	}
 	free(sv.svcs);
 	sv.svcs = svcs;
@@ -397,6 +401,9 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 	if (sv.log_level_fixed < 0)
 		log_set_level((enum log_level)nc->log_level);
 	sv.status_dirty = nc->status_file != NULL;
+	/* Once every service has its new settings: it may start dependents. */
+	for (size_t i = 0; i < sv.n; i++)
+		sv_ready_if_no_rule(sv.svcs[i]);
 	sv_start_dependents();
 	notify_send("READY=1");
 	return 0;

@@ -177,19 +177,15 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void check_timer_cb(struct ev_loop *, ev_timer *, int);
 static void watchdog_cb(struct ev_loop *, ev_timer *, int);
 
-static bool
-needs_health(const struct svc_conf *c)
+bool
+sv_needs_health(const struct svc_conf *c)
 {
 	return c->notify || c->rare->ready_check_argv != NULL ||
 	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
 }
 
-/*
- * The health block of s, made on its first need and kept: a reload may take
- * the need away while a check is still out.  NULL when out of memory.
- */
-static struct service_health *
-health_of(struct service *s)
+struct service_health *
+sv_health_of(struct service *s)
 {
 	struct service_health *h = s->health;
 
@@ -214,7 +210,8 @@ health_reset(struct service *s)
 {
 	struct service_health *h = s->health;
 
-	if (h == NULL && needs_health(s->conf) && (h = health_of(s)) == NULL)
+	if (h == NULL && sv_needs_health(s->conf) &&
+	    (h = sv_health_of(s)) == NULL)
 		return -1;
 	if (h != NULL) {
 		h->health_last = -1;
@@ -443,42 +440,84 @@ service_notified(struct service *s, enum svcnotify_field f, const char *value)
 	}
 }
 
+/* Starts the ready_check of a starting service over. */
+static void
+watch_readiness(struct service *s)
+{
+	const struct svc_conf *c = s->conf;
+
+	stop_checks(s);
+	/* Out of memory: no checks, and ready_timeout stops it. */
+	if (c->rare->ready_check_argv != NULL && sv_health_of(s) != NULL)
+		arm(&s->health->check_w, c->rare->ready_interval);
+}
+
+/* Starts the health_check and watchdog of a running service over. */
+static void
+watch_health(struct service *s)
+{
+	const struct svc_conf *c = s->conf;
+	/* Out of memory: it runs unwatched, which sv_health_of() logged. */
+	struct service_health *h = sv_needs_health(c) ? sv_health_of(s) :
+	    s->health;
+
+	stop_checks(s);
+	if (h == NULL)
+		return;
+	h->health_fails = 0;
+	if (c->rare->health_check_argv != NULL)
+		arm(&h->check_w, c->rare->health_interval);
+	if (c->rare->watchdog > 0) {
+		ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
+		ev_timer_again(sv.loop, &h->watchdog_w);
+	}
+}
+
+/* Whether s, started, waits for a ready_check or READY=1 before running. */
+static bool
+waits_ready(const struct service *s)
+{
+	return s->conf->rare->ready_check_argv != NULL || s->conf->notify;
+}
+
+void
+sv_checks_changed(struct service *s)
+{
+	if (s->state == SS_RUNNING)
+		watch_health(s);
+	else if (s->state == SS_STARTING && s->exec_fd == -1 && waits_ready(s))
+		watch_readiness(s);
+}
+
+void
+sv_ready_if_no_rule(struct service *s)
+{
+	if (s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
+	    !waits_ready(s))
+		sv_dispatch(s, SE_READY);
+}
+
 /* The exec succeeded: up now, or once its readiness rule says so. */
 static enum svc_event
 act_execed(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
 
-	if (c->rare->ready_check_argv == NULL && !c->notify)
+	if (!waits_ready(s))
 		return SE_READY;
 	log_info("%s: started (pid %d), waiting until it is ready",
 	    c->name, (int)s->pid);
 	arm(&s->timer_w, c->ready_timeout);
-	/* Out of memory: no checks, and ready_timeout stops it. */
-	if (c->rare->ready_check_argv != NULL && health_of(s) != NULL)
-		arm(&s->health->check_w, c->rare->ready_interval);
+	watch_readiness(s);
 	return SE_NONE;
 }
 
 static enum svc_event
 act_mark_up(struct service *s)
 {
-	const struct svc_conf *c = s->conf;
-	/* Out of memory: it runs unwatched, which health_of() logged. */
-	struct service_health *h = needs_health(c) ? health_of(s) : s->health;
-
 	ev_timer_stop(sv.loop, &s->timer_w);
-	stop_checks(s);
-	if (h != NULL) {
-		h->health_fails = 0;
-		if (c->rare->health_check_argv != NULL)
-			arm(&h->check_w, c->rare->health_interval);
-		if (c->rare->watchdog > 0) {
-			ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
-			ev_timer_again(sv.loop, &h->watchdog_w);
-		}
-	}
-	log_info("%s: running (pid %d)", c->name, (int)s->pid);
+	watch_health(s);
+	log_info("%s: running (pid %d)", s->conf->name, (int)s->pid);
 	sv_start_dependents();
 	return SE_NONE;
 }

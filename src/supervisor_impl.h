@@ -67,6 +67,26 @@ struct service *sv_service_new(struct svc_conf *c);
 void	sv_service_free(struct service *s);
 double	sv_mono_now(void);
 
+/*
+ * Whether a service under c needs a struct service_health: a check, notify
+ * or a watchdog.
+ */
+bool	sv_needs_health(const struct svc_conf *c);
+/*
+ * The health block of s, made on its first need and kept: a reload may take
+ * the need away while a check is still out.  NULL, logged, when out of
+ * memory.
+ */
+struct service_health *sv_health_of(struct service *s);
+/*
+ * A reload changed the settings of s that need no new process: its checks
+ * start over under the new ones, so that a removed check stops and an added
+ * one runs after its interval.
+ */
+void	sv_checks_changed(struct service *s);
+/* A starting service whose readiness rule a reload removed is up now. */
+void	sv_ready_if_no_rule(struct service *s);
+
 /* children.c: the processes of a service. */
 
 /* What a child of a service is: its main process, its hook, or a check. */

@@ -268,6 +268,84 @@ forwarding(const char *sig)
 	    h_svc("catch"), h_dir());
 }
 
+#define CHECKS_HEAD \
+	"[corral]\n" \
+	"control_socket = @T@/ctl.sock\n" \
+	"status_file = @T@/status.json\n" \
+	"\n"
+
+static const char checks_v1[] = CHECKS_HEAD
+    "[service:dropped]\n"
+    "command = @SVC@/catch @T@/dropped TERM=die\n"
+    "health_check = @SVC@/stamp @T@/checks dropped\n"
+    "health_interval = 50ms\n"
+    "\n"
+    "[service:added]\n"
+    "command = @SVC@/catch @T@/added TERM=die\n"
+    "\n"
+    "[service:waiting]\n"
+    "command = @SVC@/catch @T@/waiting TERM=die\n"
+    "ready_check = sh -c '@SVC@/stamp @T@/checks waiting; exit 1'\n"
+    "ready_interval = 50ms\n";
+
+static const char checks_v2[] = CHECKS_HEAD
+    "[service:dropped]\n"
+    "command = @SVC@/catch @T@/dropped TERM=die\n"
+    "\n"
+    "[service:added]\n"
+    "command = @SVC@/catch @T@/added TERM=die\n"
+    "health_check = @SVC@/stamp @T@/checks added\n"
+    "health_interval = 50ms\n"
+    "\n"
+    "[service:waiting]\n"
+    "command = @SVC@/catch @T@/waiting TERM=die\n";
+
+/*
+ * Checks follow a reload that changes them without a new process (update):
+ * a removed health_check stops, an added one runs, and a service still
+ * waiting for a ready_check that the reload removed is running at once.
+ * A removed check used to run on with no command, fail, and restart its
+ * healthy service.
+ */
+START_TEST(reload_moves_checks)
+{
+	struct h_proc *c = h_corral(checks_v1);
+	const char *sock = h_path("ctl.sock"), *checks = h_path("checks");
+	pid_t dropped = cu_started(c, "dropped", 0);
+	struct cu_run r;
+	int before;
+
+	(void)cu_started(c, "added", 0);
+	(void)cu_started(c, "waiting", 0);
+	ck_assert_msg(h_wait_events(checks, "dropped", 2, H_WAIT_MS) &&
+	    h_wait_events(checks, "waiting", 2, H_WAIT_MS),
+	    "the checks did not run; %s", h_ctx(c));
+	(void)h_write("corral.conf", checks_v2);
+	r = cu_ctl(sock, "reload", NULL);
+	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));
+	ck_assert_str_eq(sorted_lines(r.out),
+	    "update added\n"
+	    "update dropped\n"
+	    "update waiting\n");
+	before = h_event_count(checks, "dropped");
+	ck_assert_msg(cu_wait_state(h_path("status.json"), "waiting", "running",
+	    H_WAIT_MS), "waiting did not run once its ready_check was gone; "
+	    "%s", h_ctx(c));
+	/* Three runs of the new check span two intervals of the old one. */
+	ck_assert_msg(h_wait_events(checks, "added", 3, H_WAIT_MS),
+	    "the added health_check did not run; %s", h_ctx(c));
+	ck_assert_msg(h_event_count(checks, "dropped") == before,
+	    "the removed health_check still runs: %d runs, %d at the reload",
+	    h_event_count(checks, "dropped"), before);
+	ck_assert_msg(h_alive(dropped) &&
+	    h_event_count(h_path("dropped"), "TERM") == 0 &&
+	    h_count_lines(c->err, "health check failed") == 0,
+	    "a removed health_check failed its service; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 /*
  * A reload that drops a signal from forward_signals while that signal
  * keeps coming: once its watcher stops, a copy still pending must not take
@@ -308,5 +386,6 @@ suite_reload(void)
 
 	h_add(s, reload_applies_only_what_changed, 30);
 	h_add(s, reload_under_a_signal_stream, 30);
+	h_add(s, reload_moves_checks, 30);
 	return s;
 }
