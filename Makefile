@@ -13,7 +13,11 @@ MANDIR	?= $(PREFIX)/share/man
 BUILD	?= build
 PKG_CONFIG ?= pkg-config
 WERROR	?= -Werror
-CFLAGS	?= -O2 -g
+# Size over speed: corral's time goes to system calls, and every resident
+# page of the binary counts in full against its Pss, since no other process
+# maps it.  -Os and no .eh_frame (C needs none; -g keeps .debug_frame for
+# debuggers) take the resident binary from 124 to 96 KiB (make bench W1).
+CFLAGS	?= -Os -g -fno-asynchronous-unwind-tables
 WARN	 = -std=gnu11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wcast-qual \
 	   -Wwrite-strings -Wno-format-nonliteral $(WERROR)
