@@ -416,6 +416,19 @@ same_double(double a, double b)
 }
 
 bool
+config_same_checks(const struct svc_conf *a, const struct svc_conf *b)
+{
+	const struct svc_rare *ra = a->rare, *rb = b->rare;
+
+	return same_str(ra->ready_check, rb->ready_check) &&
+	    same_double(ra->ready_interval, rb->ready_interval) &&
+	    same_str(ra->health_check, rb->health_check) &&
+	    same_double(ra->health_interval, rb->health_interval) &&
+	    same_double(ra->health_timeout, rb->health_timeout) &&
+	    ra->health_retries == rb->health_retries;
+}
+
+bool
 config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
 {
 	if (a->autostart != b->autostart || a->critical != b->critical ||
@@ -432,14 +445,8 @@ config_same_settings(const struct svc_conf *a, const struct svc_conf *b)
 	    a->kill_signal != b->kill_signal ||
 	    !same_str(a->cleanup, b->cleanup) ||
 	    !same_double(a->cleanup_timeout, b->cleanup_timeout) ||
-	    !same_str(a->rare->ready_check, b->rare->ready_check) ||
-	    !same_double(a->rare->ready_interval, b->rare->ready_interval) ||
 	    !same_double(a->ready_timeout, b->ready_timeout) ||
-	    a->notify != b->notify ||
-	    !same_str(a->rare->health_check, b->rare->health_check) ||
-	    !same_double(a->rare->health_interval, b->rare->health_interval) ||
-	    !same_double(a->rare->health_timeout, b->rare->health_timeout) ||
-	    a->rare->health_retries != b->rare->health_retries ||
+	    a->notify != b->notify || !config_same_checks(a, b) ||
 	    a->nafter != b->nafter)
 		return false;
 	for (size_t i = 0; i < a->nafter; i++)

@@ -168,6 +168,9 @@ void	config_free_service(struct svc_conf *s);
  */
 bool	config_same_process(const struct svc_conf *a, const struct svc_conf *b);
 
+/* Whether ready_check, health_check and their settings are the same. */
+bool	config_same_checks(const struct svc_conf *a, const struct svc_conf *b);
+
 /* Whether everything else (timeouts, policy, hooks, after...) is the same. */
 bool	config_same_settings(const struct svc_conf *a, const struct svc_conf *b);
 

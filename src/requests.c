@@ -380,6 +380,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		struct svc_conf *c = nc->services[i];
 		enum reload_action a = s->conf == c ? RL_START :
 		    reload_action(s->conf, c);
+		bool checks = a == RL_UPDATE && !config_same_checks(s->conf, c);
 
 		s->conf = c;
 		if (a == RL_START)
@@ -387,7 +388,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		else if (a == RL_RESTART && (service_is_live(s) ||
 		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
 			stop_one(s, SR_RELOAD, true, NULL);
-		else if (a == RL_UPDATE)
+		else if (checks)
 			sv_checks_changed(s);
 	}
 	free(sv.svcs);
@@ -409,6 +410,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 	return 0;
 oom:
 	log_errorx("reload: out of memory; keeping the current config");
+	notify_send("READY=1");
 	for (size_t i = 0; i < nc->nservices; i++)
 		if (svcs[i] != NULL && svcs[i]->conf == nc->services[i])
 			sv_service_free(svcs[i]);

@@ -464,6 +464,8 @@ watch_health(struct service *s)
 	stop_checks(s);
 	if (h == NULL)
 		return;
+	/* Results of the checks it had before a reload say nothing now. */
+	h->health_last = -1;
 	h->health_fails = 0;
 	if (c->rare->health_check_argv != NULL)
 		arm(&h->check_w, c->rare->health_interval);
@@ -483,6 +485,9 @@ waits_ready(const struct service *s)
 void
 sv_checks_changed(struct service *s)
 {
+	/* A start whose exec failed is over; the reaper has yet to see it. */
+	if (s->spawn_failed)
+		return;
 	if (s->state == SS_RUNNING)
 		watch_health(s);
 	else if (s->state == SS_STARTING && s->exec_fd == -1 && waits_ready(s))
@@ -493,7 +498,7 @@ void
 sv_ready_if_no_rule(struct service *s)
 {
 	if (s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
-	    !waits_ready(s))
+	    !s->spawn_failed && !waits_ready(s))
 		sv_dispatch(s, SE_READY);
 }
 

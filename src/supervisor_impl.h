@@ -79,9 +79,9 @@ bool	sv_needs_health(const struct svc_conf *c);
  */
 struct service_health *sv_health_of(struct service *s);
 /*
- * A reload changed the settings of s that need no new process: its checks
- * start over under the new ones, so that a removed check stops and an added
- * one runs after its interval.
+ * A reload changed the checks of s without needing a new process: they
+ * start over under the new settings, with no results yet, so that a
+ * removed check stops and an added one runs after its interval.
  */
 void	sv_checks_changed(struct service *s);
 /* A starting service whose readiness rule a reload removed is up now. */

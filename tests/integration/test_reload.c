@@ -277,8 +277,9 @@ forwarding(const char *sig)
 static const char checks_v1[] = CHECKS_HEAD
     "[service:dropped]\n"
     "command = @SVC@/catch @T@/dropped TERM=die\n"
-    "health_check = @SVC@/stamp @T@/checks dropped\n"
+    "health_check = sh -c '@SVC@/stamp @T@/checks dropped; exit 1'\n"
     "health_interval = 50ms\n"
+    "health_retries = 1000\n"
     "\n"
     "[service:added]\n"
     "command = @SVC@/catch @T@/added TERM=die\n"
@@ -286,7 +287,14 @@ static const char checks_v1[] = CHECKS_HEAD
     "[service:waiting]\n"
     "command = @SVC@/catch @T@/waiting TERM=die\n"
     "ready_check = sh -c '@SVC@/stamp @T@/checks waiting; exit 1'\n"
-    "ready_interval = 50ms\n";
+    "ready_interval = 50ms\n"
+    "\n"
+    "[service:steady]\n"
+    "command = @SVC@/catch @T@/steady TERM=die\n"
+    "restart_delay = 1s\n"
+    "health_check = sh -c '@SVC@/stamp @T@/checks steady; exit 1'\n"
+    "health_interval = 50ms\n"
+    "health_retries = 1000\n";
 
 static const char checks_v2[] = CHECKS_HEAD
     "[service:dropped]\n"
@@ -298,14 +306,34 @@ static const char checks_v2[] = CHECKS_HEAD
     "health_interval = 50ms\n"
     "\n"
     "[service:waiting]\n"
-    "command = @SVC@/catch @T@/waiting TERM=die\n";
+    "command = @SVC@/catch @T@/waiting TERM=die\n"
+    "\n"
+    "[service:steady]\n"
+    "command = @SVC@/catch @T@/steady TERM=die\n"
+    "restart_delay = 2s\n"
+    "health_check = sh -c '@SVC@/stamp @T@/checks steady; exit 1'\n"
+    "health_interval = 50ms\n"
+    "health_retries = 1000\n";
+
+/* fails_in_a_row of name's health in status --json; -1 with no health. */
+static int
+fails_in_a_row(const char *sock, const char *name)
+{
+	struct tj *st = cu_status(sock);
+	const struct tj *h = tj_get(cu_service(st, name), "health");
+	int n = h == NULL ? -1 : (int)tj_get(h, "fails_in_a_row")->number;
+
+	tj_free(st);
+	return n;
+}
 
 /*
  * Checks follow a reload that changes them without a new process (update):
- * a removed health_check stops, an added one runs, and a service still
- * waiting for a ready_check that the reload removed is running at once.
+ * a removed health_check stops and its failures are forgotten, an added one
+ * runs, a service still waiting for a ready_check that the reload removed
+ * is running at once, and a check whose settings stayed goes on counting.
  * A removed check used to run on with no command, fail, and restart its
- * healthy service.
+ * service.
  */
 START_TEST(reload_moves_checks)
 {
@@ -313,21 +341,29 @@ START_TEST(reload_moves_checks)
 	const char *sock = h_path("ctl.sock"), *checks = h_path("checks");
 	pid_t dropped = cu_started(c, "dropped", 0);
 	struct cu_run r;
-	int before;
+	int before, steady;
 
 	(void)cu_started(c, "added", 0);
 	(void)cu_started(c, "waiting", 0);
+	(void)cu_started(c, "steady", 0);
 	ck_assert_msg(h_wait_events(checks, "dropped", 2, H_WAIT_MS) &&
-	    h_wait_events(checks, "waiting", 2, H_WAIT_MS),
+	    h_wait_events(checks, "waiting", 2, H_WAIT_MS) &&
+	    h_wait_events(checks, "steady", 7, H_WAIT_MS),
 	    "the checks did not run; %s", h_ctx(c));
 	(void)h_write("corral.conf", checks_v2);
+	steady = fails_in_a_row(sock, "steady");
+	/* More than a restarted count reaches while the test goes on. */
+	ck_assert_msg(steady >= 6, "steady: %d health checks failed in a row, "
+	    "expected 6 or more; %s", steady, h_ctx(c));
 	r = cu_ctl(sock, "reload", NULL);
 	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));
 	ck_assert_str_eq(sorted_lines(r.out),
 	    "update added\n"
 	    "update dropped\n"
+	    "update steady\n"
 	    "update waiting\n");
 	before = h_event_count(checks, "dropped");
+	ck_assert_int_eq(fails_in_a_row(sock, "dropped"), -1);
 	ck_assert_msg(cu_wait_state(h_path("status.json"), "waiting", "running",
 	    H_WAIT_MS), "waiting did not run once its ready_check was gone; "
 	    "%s", h_ctx(c));
@@ -337,10 +373,15 @@ START_TEST(reload_moves_checks)
 	ck_assert_msg(h_event_count(checks, "dropped") == before,
 	    "the removed health_check still runs: %d runs, %d at the reload",
 	    h_event_count(checks, "dropped"), before);
+	/* One failure logged per run that ended, none after the reload. */
 	ck_assert_msg(h_alive(dropped) &&
 	    h_event_count(h_path("dropped"), "TERM") == 0 &&
-	    h_count_lines(c->err, "health check failed") == 0,
+	    h_count_lines(c->err, "dropped: health check failed") <= before,
 	    "a removed health_check failed its service; %s", h_ctx(c));
+	ck_assert_msg(fails_in_a_row(sock, "steady") > steady,
+	    "steady's count of failed checks started over (%d, %d before the "
+	    "reload) though only its restart_delay changed",
+	    fails_in_a_row(sock, "steady"), steady);
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
 }
