@@ -358,7 +358,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		if ((svcs[i] = find_service(c->name)) == NULL &&
 		    (svcs[i] = sv_service_new(c)) == NULL)
 			goto oom;
-		if (sv_needs_health(c) && sv_health_of(svcs[i]) == NULL)
+		if (sv_prepare_health(svcs[i], c) == -1)
 			goto oom;
 	}
 	if (reserve_retired(sv.n) == -1)

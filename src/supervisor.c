@@ -177,48 +177,42 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void check_timer_cb(struct ev_loop *, ev_timer *, int);
 static void watchdog_cb(struct ev_loop *, ev_timer *, int);
 
-bool
-sv_needs_health(const struct svc_conf *c)
+static bool
+needs_health(const struct svc_conf *c)
 {
 	return c->notify || c->rare->ready_check_argv != NULL ||
 	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
 }
 
-struct service_health *
-sv_health_of(struct service *s)
+int
+sv_prepare_health(struct service *s, const struct svc_conf *c)
 {
-	struct service_health *h = s->health;
+	struct service_health *h;
 
-	if (h != NULL)
-		return h;
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		log_errorx("%s: out of memory for its checks", s->conf->name);
-		return NULL;
-	}
+	if (s->health != NULL || !needs_health(c))
+		return 0;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
 	h->notify_fd = -1;
 	h->health_last = -1;
 	ev_init(&h->check_w, check_timer_cb);
 	ev_init(&h->watchdog_w, watchdog_cb);
 	h->check_w.data = h->watchdog_w.data = s;
 	s->health = h;
-	return h;
+	return 0;
 }
 
-/* A new run starts with no health results.  -1 when out of memory. */
-static int
+/* A new run starts with no health results. */
+static void
 health_reset(struct service *s)
 {
 	struct service_health *h = s->health;
 
-	if (h == NULL && sv_needs_health(s->conf) &&
-	    (h = sv_health_of(s)) == NULL)
-		return -1;
 	if (h != NULL) {
 		h->health_last = -1;
 		free(h->status_text);
 		h->status_text = NULL;
 	}
-	return 0;
 }
 
 static enum svc_event
@@ -241,8 +235,8 @@ act_spawn(struct service *s)
 	s->not_ready = false;
 	s->phase = STOP_WINDOW;
 	pid = -1;
-	if (health_reset(s) == 0 &&
-	    (!s->conf->notify || svcnotify_open(s) == 0)) {
+	health_reset(s);
+	if (!s->conf->notify || svcnotify_open(s) == 0) {
 		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
 
 		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
@@ -447,8 +441,7 @@ watch_readiness(struct service *s)
 	const struct svc_conf *c = s->conf;
 
 	stop_checks(s);
-	/* Out of memory: no checks, and ready_timeout stops it. */
-	if (c->rare->ready_check_argv != NULL && sv_health_of(s) != NULL)
+	if (c->rare->ready_check_argv != NULL)
 		arm(&s->health->check_w, c->rare->ready_interval);
 }
 
@@ -457,9 +450,7 @@ static void
 watch_health(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
-	/* Out of memory: it runs unwatched, which sv_health_of() logged. */
-	struct service_health *h = sv_needs_health(c) ? sv_health_of(s) :
-	    s->health;
+	struct service_health *h = s->health;
 
 	stop_checks(s);
 	if (h == NULL)
@@ -482,23 +473,30 @@ waits_ready(const struct service *s)
 	return s->conf->rare->ready_check_argv != NULL || s->conf->notify;
 }
 
+/*
+ * Whether s is starting and its exec succeeded.  A start whose exec failed
+ * is over even while the reaper has yet to see it.
+ */
+static bool
+execed_not_ready(const struct service *s)
+{
+	return s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
+	    !s->spawn_failed;
+}
+
 void
 sv_checks_changed(struct service *s)
 {
-	/* A start whose exec failed is over; the reaper has yet to see it. */
-	if (s->spawn_failed)
-		return;
 	if (s->state == SS_RUNNING)
 		watch_health(s);
-	else if (s->state == SS_STARTING && s->exec_fd == -1 && waits_ready(s))
+	else if (execed_not_ready(s) && waits_ready(s))
 		watch_readiness(s);
 }
 
 void
 sv_ready_if_no_rule(struct service *s)
 {
-	if (s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
-	    !s->spawn_failed && !waits_ready(s))
+	if (execed_not_ready(s) && !waits_ready(s))
 		sv_dispatch(s, SE_READY);
 }
 
@@ -1374,6 +1372,10 @@ sv_service_new(struct svc_conf *c)
 	s->exec_fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
+	if (sv_prepare_health(s, c) == -1) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 

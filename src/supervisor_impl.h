@@ -68,16 +68,13 @@ void	sv_service_free(struct service *s);
 double	sv_mono_now(void);
 
 /*
- * Whether a service under c needs a struct service_health: a check, notify
- * or a watchdog.
+ * Gives s a struct service_health if c has a check, notify or a watchdog
+ * and s has none yet; -1 when out of memory.  sv_service_new() and a
+ * reload call it in the steps that may still fail, so that a service has
+ * the block whenever its settings need it.  It is kept until the service
+ * is freed: a reload may take the need away while a check is still out.
  */
-bool	sv_needs_health(const struct svc_conf *c);
-/*
- * The health block of s, made on its first need and kept: a reload may take
- * the need away while a check is still out.  NULL, logged, when out of
- * memory.
- */
-struct service_health *sv_health_of(struct service *s);
+int	sv_prepare_health(struct service *s, const struct svc_conf *c);
 /*
  * A reload changed the checks of s without needing a new process: they
  * start over under the new settings, with no results yet, so that a
