@@ -30,7 +30,7 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 
 DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 
-CORRAL_SRCS = src/values.c src/log.c src/config.c src/service.c src/plan.c \
+CORRAL_SRCS = src/values.c src/sink.c src/log.c src/config.c src/service.c src/plan.c \
 	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
 	      src/strbuf.c src/status.c src/ctlpath.c src/control.c src/svcnotify.c \
 	      src/children.c src/supervisor.c src/requests.c src/signals.c \
@@ -112,7 +112,7 @@ check-integration: $(BUILD)/check_integration $(BUILD)/corral $(BUILD)/corralctl
 # A separate tree, so sanitized objects never mix with normal ones.
 sanitize:
 	$(MAKE) BUILD=build-san \
-	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    CFLAGS='-O1 -g -DCORRAL_DEBUG -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' check
 
 lint: $(BUILD)/.deps-ok

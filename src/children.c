@@ -240,22 +240,54 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 	for (int i = 0; i < 2; i++)
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
-		    hook ? NULL : sv_stream_eof, s);
+		    hook ? sv_hook_stream_eof : sv_stream_eof, s);
 }
 
-/* Reads what the main process (or hook) left in its pipes, then closes them. */
-void
+/*
+ * The main process (or hook) ended: its pipes are read until empty, then
+ * closed; returns whether they are, or whether they wait for corral's own
+ * stdout or stderr to take what they hold (their on_eof says when).
+ */
+bool
 sv_finish_output(struct service *s, bool hook)
 {
 	struct output_stream *out;
+	bool done = true;
 
 	if (s->io == NULL)
-		return;
+		return true;
 	out = hook ? s->io->hook_out : s->io->out;
-	for (int i = 0; i < 2; i++) {
-		output_stream_drain(&out[i]);
-		output_stream_close(&out[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		done &= output_stream_finish(&out[i]);
+	return done;
+}
+
+/* Gives up on the pipes of the main process (or hook): a shutdown's end. */
+void
+sv_abandon_output(struct service *s, bool hook)
+{
+	if (s->io != NULL)
+		for (int i = 0; i < 2; i++)
+			output_stream_abandon(hook ? &s->io->hook_out[i] :
+			    &s->io->out[i]);
+}
+
+bool
+sv_output_paused(const struct service *s, bool hook)
+{
+	const struct output_stream *out;
+
+	if (s->io == NULL)
+		return false;
+	out = hook ? s->io->hook_out : s->io->out;
+	return output_stream_paused(&out[0]) || output_stream_paused(&out[1]);
+}
+
+bool
+sv_hook_output_done(const struct service *s)
+{
+	return s->io == NULL || (!output_stream_open_p(&s->io->hook_out[0]) &&
+	    !output_stream_open_p(&s->io->hook_out[1]));
 }
 
 bool

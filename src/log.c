@@ -1,7 +1,9 @@
 /*
- * The logger.  A message is formatted into one buffer and written with a
- * single write(2), so lines from corral never interleave with each other even
- * when stderr is a pipe shared with services.  A failed write is dropped:
+ * The logger.  A message is formatted into one buffer and handed to the
+ * stderr sink as one line, so lines from corral never interleave with each
+ * other even when stderr is a pipe shared with services.  Once the loop
+ * runs, the sink never blocks: a reader that stops reading costs corral
+ * lines (counted and reported), never time.  A failed write is dropped:
  * there is nowhere left to report it, and PID 1 must not die of it.
  */
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sink.h"
 
 #define LOG_LINE_MAX	2048
 
@@ -38,6 +41,43 @@ enum log_level
 log_get_level(void)
 {
 	return cur_level;
+}
+
+static const char *
+stream_name(enum sink_id id)
+{
+	return id == SINK_STDOUT ? "stdout" : "stderr";
+}
+
+static void
+sink_dropped(enum sink_id id, unsigned long n)
+{
+	log_warnx("%lu line%s dropped: %s was not being read", n,
+	    n == 1 ? "" : "s", stream_name(id));
+}
+
+static void
+sink_failed(enum sink_id id, int err)
+{
+	errno = err;
+	log_warn("unable to write service output to %s; dropping it from now "
+	    "on", stream_name(id));
+}
+
+void
+log_start_loop(struct ev_loop *loop)
+{
+	static const struct sink_ops ops = {
+		.dropped = sink_dropped, .broken = sink_failed,
+	};
+
+	sink_init(loop, &ops);
+}
+
+void
+log_end_loop(void)
+{
+	sink_finish();
 }
 
 int
@@ -105,8 +145,7 @@ vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 			n = sizeof(buf) - 2;
 	}
 	buf[n++] = '\n';
-	/* A short or failed write cannot be reported anywhere. */
-	(void)!write(STDERR_FILENO, buf, n);
+	sink_own(SINK_STDERR, buf, n);
 	errno = saved_errno;
 }
 

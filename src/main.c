@@ -207,6 +207,7 @@ main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 	become_subreaper(c);
+	log_start_loop(loop);
 	output_init(loop);
 	(void)notify_init(loop);	/* on failure, corral runs without it */
 	if (signals_init(loop, c, o.config != NULL) == -1 ||
@@ -229,8 +230,8 @@ main(int argc, char *argv[])
 	control_free();
 	signals_free(loop);
 	supervisor_free();
-	output_free();
 	notify_free();
+	log_end_loop();
 	ev_loop_destroy(loop);
 	return status;
 }

@@ -1,14 +1,14 @@
 /*
  * `output = prefix`: corral reads each service's stdout and stderr pipes in
  * its loop and copies every line to its own stdout or stderr as
- * "NAME | line".
+ * "NAME | line", through the sinks of sink.h.
  *
  * Lines are never lost and never interleaved: each one is written whole by
- * a single writer (corral), and what corral's own stdout cannot take yet is
- * queued.  The loop never blocks on a slow reader: corral writes through a
- * non-blocking descriptor of its own, and when a stream has OUTPUT_QUEUE_MAX
- * bytes queued, corral stops reading that stream, so the service blocks on
- * its own writes instead.
+ * a single writer (corral), and what corral's own stdout cannot take yet
+ * waits in the sink.  The loop never blocks on a slow reader, and memory is
+ * bounded by back-pressure: when a stream has OUTPUT_QUEUE_MAX bytes waiting,
+ * corral stops reading its pipe, so the service blocks on its own writes
+ * instead; a read never takes more than the room left under that bound.
  */
 #ifndef CORRAL_OUTPUT_H
 #define CORRAL_OUTPUT_H
@@ -17,48 +17,61 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sink.h"
+
 /* A longer line is written as several lines of at most this many bytes. */
 #define OUTPUT_LINE_MAX		8192
 #define OUTPUT_QUEUE_MAX	(64 * 1024)
-
-struct output_sink;
 
 struct output_stream {
 	int		 fd;		/* read end of the pipe, or -1 at EOF */
 	ev_io		 w;
 	char		 prefix[80];	/* "web" or "web/cleanup" */
-	struct output_sink *sink;
-	size_t		 queued;	/* bytes of this stream in the sink */
-	bool		 paused;
+	enum sink_id	 to;
+	struct sink_account acct;	/* its lines waiting in the sink */
+	bool		 paused;	/* back-pressure: not reading */
+	bool		 finishing;	/* its writer ended: close when read out */
+	size_t		 finish_left;	/* bytes the pipe held when it ended */
 	char		*partial;	/* a line without its newline yet */
 	size_t		 partial_len;
 	bool		 just_split;	/* a full-length piece went out last */
-	/* Called once, at end-of-file. */
+	/* Called once, when the stream closes at end-of-file or finished. */
 	void		(*on_eof)(struct output_stream *, void *);
 	void		*ctx;
 };
 
-/*
- * Prepares corral's stdout and stderr as sinks.  A pipe gets a non-blocking
- * open file description of its own (reopened through /proc), so that the
- * services that inherit the same pipe keep their blocking one.
- */
 void	output_init(struct ev_loop *loop);
-/* Flushes what is queued (bounded wait); call after the streams are closed. */
-void	output_free(void);
 
 /* Starts reading fd (the read end of a pipe) into corral's stdout (1) or stderr (2). */
 void	output_stream_open(struct output_stream *st, int fd, int to,
 	    const char *prefix, void (*on_eof)(struct output_stream *, void *),
 	    void *ctx);
 
-/* Reads whatever is readable now, without blocking; for a process that ended. */
+/*
+ * Reads what is readable now, without blocking and within the bound; for a
+ * process that ended while others may still hold the pipe.
+ */
 void	output_stream_drain(struct output_stream *st);
+
+/*
+ * For a pipe whose writer ended: reads what it holds now (at most), then
+ * closes it and calls on_eof.  When the sink is backed up this waits for it
+ * (back-pressure, nothing lost), so on_eof may come from a later loop turn.
+ * Returns whether the stream is closed already.
+ */
+bool	output_stream_finish(struct output_stream *st);
+
+/*
+ * Gives up on a stream that waits for a reader (at a shutdown's end of the
+ * window): closes it, logging how many bytes were never read.  No on_eof.
+ */
+void	output_stream_abandon(struct output_stream *st);
 
 /* Stops reading, writes a pending partial line, closes the pipe. */
 void	output_stream_close(struct output_stream *st);
 
 bool	output_stream_open_p(const struct output_stream *st);
+bool	output_stream_paused(const struct output_stream *st);
 
 /*
  * Splits buf into lines for st, calling emit for each complete line (without

@@ -94,9 +94,26 @@ struct service_health {
 	char		*status_text;	/* last STATUS=, or NULL */
 };
 
+/*
+ * Events raised while the machine of their service is already handling one
+ * wait here, in order, so that it sees them one after the other (SPEC §12).
+ * Each remembers the run it was raised in: an event of a run that has ended
+ * since is stale and dropped, so it can never reach the next run.
+ */
+#define SVC_QUEUE_MAX	8
+
+struct svc_queue {
+	unsigned	 run[SVC_QUEUE_MAX];
+	unsigned char	 ev[SVC_QUEUE_MAX];
+	unsigned char	 head, len;
+	bool		 busy;		/* its machine is handling an event */
+};
+
 struct service {
 	struct svc_conf	*conf;
 	enum svc_state	 state;
+	unsigned	 run;		/* counts the spawns of its main process */
+	struct svc_queue queue;
 	bool		 want_up;	/* desired state: false once told to stop */
 	enum svc_reason	 reason;	/* of the current or last stop */
 	enum stop_phase	 phase;
@@ -129,6 +146,7 @@ struct service {
 	int		 hook_status;	/* wait status of the last hook */
 	bool		 hook_ran;
 	bool		 hook_timed_out;
+	bool		 hook_output_wait; /* hook ended; its pipes still drain */
 
 	/*
 	 * output = prefix: stdout and stderr of the main process and of the

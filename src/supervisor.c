@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "invariant.h"
 #include "log.h"
 #include "notify.h"
 #include "pidmap.h"
@@ -49,6 +50,7 @@
 struct supervisor sv;
 
 static void	progress(void);
+static void	hook_give_up_output(struct service *);
 
 /* --- helpers ---------------------------------------------------------- */
 
@@ -221,6 +223,12 @@ act_spawn(struct service *s)
 	pid_t pid;
 	int fd;
 
+	/* One live run per service, always (SPEC §12). */
+	CORRAL_ASSERT(s->pid == 0 && s->pgid == 0 && s->hook_pid == 0 &&
+	    !s->hook_output_wait && sv_output_done(s),
+	    "%s: spawn while pid %d, group %d or hook %d is alive",
+	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid);
+	s->run++;
 	if (s->started_at != 0)
 		s->restarts++;
 	s->started_at = sv_mono_now();
@@ -565,6 +573,9 @@ send_stop(struct service *s, double window)
 		s->sent_stop = true;
 	s->phase = STOP_WINDOW;
 	(void)sv_signal_service(s, s->conf->stop_signal);
+	/* A stopped process acts on its stop signal only once continued. */
+	if (s->conf->stop_signal != SIGCONT && s->conf->stop_signal != SIGKILL)
+		(void)sv_signal_service(s, SIGCONT);
 	arm(&s->timer_w, window);
 }
 
@@ -619,6 +630,34 @@ act_stop_leftovers(struct service *s)
 	return SE_NONE;
 }
 
+/*
+ * The group is gone but its pipes are open.  What waits for corral's own
+ * stdout or stderr is waited for (back-pressure: nothing is lost, and the
+ * reader's pace resumes the reading) until a shutdown cannot wait any
+ * longer; a pipe that a process outside the group holds open is read to
+ * its end now and closed.  Either way the service is down once they close.
+ */
+static enum svc_event
+pipes_left(struct service *s)
+{
+	s->pgid = 0;
+	if (sv_output_done(s))
+		return SE_DOWN;
+	if (!sv_output_paused(s, false))
+		log_warnx("%s: its output pipe is still held open by a process "
+		    "outside its group; not waiting for it any longer",
+		    s->conf->name);
+	else if (sv.phase != SV_RUNNING) {
+		sv_abandon_output(s, false);
+		return SE_DOWN;
+	} else
+		log_debug("%s: waiting for its output to be read",
+		    s->conf->name);
+	/* Their on_eof raises DOWN once they close, now or later. */
+	(void)sv_finish_output(s, false);
+	return SE_NONE;
+}
+
 static enum svc_event
 act_escalate(struct service *s)
 {
@@ -639,16 +678,8 @@ act_escalate(struct service *s)
 		send_kill(s, "still running at the end of its stop window");
 		break;
 	case STOP_KILLED:
-		if (s->pid == 0 && group_empty(s)) {
-			if (!sv_output_done(s)) {
-				log_warnx("%s: its output pipe is still held "
-				    "open by a process outside its group; not "
-				    "waiting for it any longer", s->conf->name);
-				sv_finish_output(s, false);
-			}
-			s->pgid = 0;
-			return SE_DOWN;
-		}
+		if (s->pid == 0 && group_empty(s))
+			return pipes_left(s);
 		(void)sv_signal_service(s, SIGKILL);
 		arm(&s->timer_w, KILLED_RECHECK_S);
 		break;
@@ -664,6 +695,10 @@ hook_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (s->hook_output_wait) {
+		hook_give_up_output(s);
+		return;
+	}
 	if (s->hook_pid == 0)
 		return;
 	format_duration(s->conf->cleanup_timeout, d, sizeof(d));
@@ -892,12 +927,10 @@ report_status(void)
 	notify_send(msg);
 }
 
-void
-sv_dispatch(struct service *s, enum svc_event ev)
+/* Runs ev and the follow-up events its actions yield, to the end. */
+static void
+run_chain(struct service *s, enum svc_event ev)
 {
-	bool settled_before = service_is_settled(s);
-	enum svc_state start_state = s->state;
-
 	while (ev != SE_NONE) {
 		const struct transition *t = service_transition(s->state, ev);
 		enum svc_state from = s->state;
@@ -920,6 +953,64 @@ sv_dispatch(struct service *s, enum svc_event ev)
 		    service_event_name(ev));
 		ev = perform(s, t->action);
 	}
+}
+
+static void
+queue_push(struct service *s, enum svc_event ev)
+{
+	struct svc_queue *q = &s->queue;
+	unsigned i = (q->head + q->len) % SVC_QUEUE_MAX;
+
+	if (q->len == SVC_QUEUE_MAX) {
+		log_errorx("%s: internal error: more than %d events at once; "
+		    "%s dropped; please report", s->conf->name, SVC_QUEUE_MAX,
+		    service_event_name(ev));
+		return;
+	}
+	q->ev[i] = (unsigned char)ev;
+	q->run[i] = s->run;
+	q->len++;
+}
+
+/* The next event of the run under way, dropping those of ended runs. */
+static enum svc_event
+queue_pop(struct service *s)
+{
+	struct svc_queue *q = &s->queue;
+
+	while (q->len > 0) {
+		enum svc_event ev = q->ev[q->head];
+		unsigned run = q->run[q->head];
+
+		q->head = (q->head + 1) % SVC_QUEUE_MAX;
+		q->len--;
+		if (run == s->run)
+			return ev;
+		log_debug("%s: %s of an earlier run dropped", s->conf->name,
+		    service_event_name(ev));
+	}
+	return SE_NONE;
+}
+
+/*
+ * The only way into a service's machine.  An event raised while that
+ * machine is busy (by an action, or by a callback an action triggered) is
+ * queued and handled after the current one, never inside it.
+ */
+void
+sv_dispatch(struct service *s, enum svc_event ev)
+{
+	bool settled_before = service_is_settled(s);
+	enum svc_state start_state = s->state;
+
+	if (s->queue.busy) {
+		queue_push(s, ev);
+		return;
+	}
+	s->queue.busy = true;
+	for (; ev != SE_NONE; ev = queue_pop(s))
+		run_chain(s, ev);
+	s->queue.busy = false;
 	if (s->state != start_state) {
 		report_status();
 		sv.status_dirty = sv.conf->status_file != NULL;
@@ -964,16 +1055,15 @@ supervisor_start(void)
 
 /* --- reaping ---------------------------------------------------------- */
 
+/* The hook ended and its output is out: the service's cleanup is over. */
 static void
-hook_ended(struct service *s, int status)
+hook_complete(struct service *s)
 {
 	char st[64];
 	struct spawn_error e;
 
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
-	s->hook_pid = 0;
-	s->hook_status = status;
-	sv_finish_output(s, true);
+	s->hook_output_wait = false;
 	if (s->exec_fd != -1) {
 		if (spawn_read_status(s->exec_fd, &e) == 0) {
 			errno = e.err;
@@ -983,14 +1073,48 @@ hook_ended(struct service *s, int status)
 		(void)close(s->exec_fd);
 		s->exec_fd = -1;
 	}
-	describe_status(status, st, sizeof(st));
-	if (s->hook_timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	describe_status(s->hook_status, st, sizeof(st));
+	if (s->hook_timed_out || !WIFEXITED(s->hook_status) ||
+	    WEXITSTATUS(s->hook_status) != 0) {
 		sv.unclean = true;
 		log_warnx("%s: cleanup hook %s%s", s->conf->name, st,
 		    s->hook_timed_out ? " (timed out)" : "");
 	} else
 		log_info("%s: cleanup hook done", s->conf->name);
 	sv_dispatch(s, SE_CLEANED);
+}
+
+/*
+ * Its pipes are read to the end first; while corral's own stdout or
+ * stderr holds them back, cleanup_timeout goes on bounding the wait.
+ */
+static void
+hook_ended(struct service *s, int status)
+{
+	s->hook_pid = 0;
+	s->hook_status = status;
+	if (sv_finish_output(s, true))
+		hook_complete(s);
+	else
+		s->hook_output_wait = true;
+}
+
+void
+sv_hook_stream_eof(struct output_stream *st, void *ctx)
+{
+	struct service *s = ctx;
+
+	(void)st;
+	if (s->hook_output_wait && sv_hook_output_done(s))
+		hook_complete(s);
+}
+
+/* A shutdown cannot wait for a reader any longer: what is left is lost. */
+static void
+hook_give_up_output(struct service *s)
+{
+	sv_abandon_output(s, true);
+	hook_complete(s);
 }
 
 static void
@@ -1257,6 +1381,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				log_warn("%s: unable to kill cleanup hook",
 				    s->conf->name);
 		}
+		if (s->hook_output_wait)
+			hook_give_up_output(s);
 	}
 	sv.unclean = true;
 	if (sv.phase == SV_ORPHANS) {
@@ -1286,6 +1412,10 @@ sv_begin_shutdown(const char *why)
 		stop_checks(s);
 		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
+		/* Past its window, waiting on a reader: a shutdown cannot. */
+		if (s->state == SS_STOPPING && s->phase == STOP_KILLED &&
+		    !ev_is_active(&s->timer_w))
+			arm(&s->timer_w, 0);
 		if (!isinf(sv.plan.latest_kill[i]))
 			s->kill_by = sv.shutdown_at + sv.plan.latest_kill[i];
 	}

@@ -96,12 +96,22 @@ enum child_kind { CHILD_MAIN, CHILD_HOOK, CHILD_CHECK };
  */
 pid_t	sv_start_child(struct service *s, enum child_kind kind,
 	    char *const *more, size_t nmore, int *status_fd);
-/* Reads what is left in the main process's (or hook's) pipes, closes them. */
-void	sv_finish_output(struct service *s, bool hook);
+/*
+ * The main process (or hook) ended: reads its pipes until empty and closes
+ * them.  Returns false while they wait for corral's stdout or stderr to
+ * take what they hold (back-pressure); their on_eof tells when they close.
+ */
+bool	sv_finish_output(struct service *s, bool hook);
+/* Closes them at once, saying what was never read (a shutdown's end). */
+void	sv_abandon_output(struct service *s, bool hook);
+/* Whether a pipe of the main process (or hook) waits for corral's stdout or stderr. */
+bool	sv_output_paused(const struct service *s, bool hook);
 /* Whether the main process's output pipes reached end-of-file. */
 bool	sv_output_done(const struct service *s);
-/* supervisor.c: a main process's pipe reached end-of-file. */
+bool	sv_hook_output_done(const struct service *s);
+/* supervisor.c: a pipe of the main process, or of the hook, closed. */
 void	sv_stream_eof(struct output_stream *st, void *ctx);
+void	sv_hook_stream_eof(struct output_stream *st, void *ctx);
 
 /* requests.c: frees retired services that are down; between loop turns. */
 void	sv_sweep_retired(void);

@@ -73,6 +73,7 @@ Suite		*suite_control(void);
 Suite		*suite_reload(void);
 Suite		*suite_exec_env(void);
 Suite		*suite_output(void);
+Suite		*suite_trust(void);
 
 /* Paths and files. */
 const char	*h_dir(void);
