@@ -169,8 +169,8 @@ START_TEST(spawn_corral_without_stdio)
 	(void)closedir(d);
 	for (int fd = 0; fd <= 2; fd++)
 		ck_assert_msg(strcmp(fd_target(c->corral, h_fmt("%d", fd)),
-		    "/dev/null") == 0, "corral's fd %d should be /dev/null; its "
-		    "fds:%s", fd, all);
+		    "/dev/null") == 0, "corral's fd %d should be /dev/null; "
+		    "its fds:%s", fd, all);
 	ck_assert_msg(epoll && sock, "corral's epoll instance and control "
 	    "socket should be above 2; its fds:%s", all);
 	text = h_read(h_path("a.info"));
