@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "log.h"
 #include "output.h"
 #include "spawn.h"
@@ -119,6 +120,122 @@ io_abort(struct child_io *io)
 }
 
 /*
+ * The supplementary groups of the child, when corral is root and the
+ * service names a user or group: the user's (getgrouplist), or only the
+ * group of a user without a passwd entry.  Only root may set groups; anyone
+ * else keeps theirs (req->ngroups stays -1).  Returns 0, or -1 with errno.
+ */
+static int
+prepare_groups(const struct svc_conf *c, struct spawn_req *req,
+    struct child_io *io)
+{
+	int n = 32;
+
+	req->groups = NULL;
+	req->ngroups = -1;
+	if (!req->set_ids || geteuid() != 0)
+		return 0;
+	if (c->has_passwd) {
+		for (;;) {
+			gid_t *g = reallocarray(io->groups, (size_t)n,
+			    sizeof(*g));
+
+			if (g == NULL)
+				return -1;
+			io->groups = g;
+			if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
+				break;
+		}
+	} else {
+		if ((io->groups = malloc(sizeof(gid_t))) == NULL)
+			return -1;
+		io->groups[0] = req->gid;
+		n = 1;
+	}
+	req->groups = io->groups;
+	req->ngroups = n;
+	return 0;
+}
+
+/*
+ * Opens an `output = file:` sink with the rights the child will have
+ * (SPEC §12), so that a symlink or link its user planted in place of the
+ * file leads nowhere that user could not write already.  O_NONBLOCK only
+ * for the open: a FIFO put there must not make corral wait for a reader.
+ * Returns the descriptor, or -1 with the failure logged.
+ */
+static int
+open_file_sink(const struct svc_conf *c, const struct spawn_req *req,
+    const char *what)
+{
+	const struct creds cr = { req->uid, req->gid, req->groups,
+	    req->ngroups };
+	bool nofollow;
+	int fd, fl;
+
+	fd = creds_open(&cr, c->output_path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640, &nofollow);
+	if (fd == -1) {
+		if (errno == ELOOP && nofollow)
+			log_warn("%s: unable to open output file %s for %s%s: "
+			    "a symlink in a directory its user can write is "
+			    "not followed", c->name, c->output_path, what,
+			    c->name);
+		else
+			log_warn("%s: unable to open output file %s for %s%s",
+			    c->name, c->output_path, what, c->name);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		log_warn("%s: unable to make output file %s blocking", c->name,
+		    c->output_path);
+		(void)close(fd);	/* the failure is already reported */
+		return -1;
+	}
+	return fd;
+}
+
+/* The descriptors of the child's stdout and stderr.  0, or -1 logged. */
+static int
+prepare_output(const struct svc_conf *c, enum output_mode mode,
+    const char *what, struct spawn_req *req, struct child_io *io)
+{
+	switch (mode) {
+	case OUTPUT_INHERIT:
+		break;
+	case OUTPUT_PREFIX:
+		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
+		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
+		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
+		    fcntl(io->pipes[1][0], F_SETFL, O_NONBLOCK) == -1) {
+			log_warn("%s: unable to create output pipes for %s%s",
+			    c->name, what, c->name);
+			return -1;
+		}
+		req->out_fd = io->pipes[0][1];
+		req->err_fd = io->pipes[1][1];
+		break;
+	case OUTPUT_NULL:
+		/* corral's own /dev/null: no path a service can change. */
+		io->fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (io->fd == -1) {
+			log_warn("%s: unable to open /dev/null for %s%s",
+			    c->name, what, c->name);
+			return -1;
+		}
+		req->out_fd = req->err_fd = io->fd;
+		break;
+	case OUTPUT_FILE:
+		if ((io->fd = open_file_sink(c, req, what)) == -1)
+			return -1;
+		req->out_fd = req->err_fd = io->fd;
+		break;
+	}
+	return 0;
+}
+
+/*
  * Fills req with what conf asks for and opens the descriptors the child
  * needs.  Returns 0, or -1 with errno set and a message logged.
  */
@@ -131,6 +248,7 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 	    kind == CHILD_CHECK ? "check of " : "";
 	/* Checks say what they found by their exit status, not their output. */
 	enum output_mode mode = kind == CHILD_CHECK ? OUTPUT_NULL : c->output;
+	int saved;
 
 	memset(io, 0, sizeof(*io));
 	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
@@ -141,75 +259,19 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 	req->set_ids = c->user != NULL || c->group != NULL;
 	req->uid = c->user != NULL ? c->uid : getuid();
 	req->gid = c->group != NULL || c->user != NULL ? c->gid : getgid();
-	req->groups = NULL;
-	req->ngroups = -1;
 	req->foreground = c->foreground && kind == CHILD_MAIN;
-	/* Only root may set groups; anyone else keeps theirs. */
-	if (req->set_ids && geteuid() == 0) {
-		int n = 32;
-
-		if (c->has_passwd) {
-			for (;;) {
-				gid_t *g = reallocarray(io->groups, (size_t)n,
-				    sizeof(*g));
-
-				if (g == NULL)
-					goto fail;
-				io->groups = g;
-				if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
-					break;
-			}
-		} else {
-			if ((io->groups = malloc(sizeof(gid_t))) == NULL)
-				goto fail;
-			io->groups[0] = req->gid;
-			n = 1;
-		}
-		req->groups = io->groups;
-		req->ngroups = n;
+	if (prepare_groups(c, req, io) == -1) {
+		log_warn("%s: unable to prepare the start of %s%s", c->name,
+		    what, c->name);
+		goto fail;
 	}
-	switch (mode) {
-	case OUTPUT_INHERIT:
-		break;
-	case OUTPUT_PREFIX:
-		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
-		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
-		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
-		    fcntl(io->pipes[1][0], F_SETFL, O_NONBLOCK) == -1) {
-			log_warn("%s: unable to create output pipes for %s%s",
-			    c->name, what, c->name);
-			goto fail_logged;
-		}
-		req->out_fd = io->pipes[0][1];
-		req->err_fd = io->pipes[1][1];
-		break;
-	case OUTPUT_NULL:
-	case OUTPUT_FILE: {
-		const char *path = mode == OUTPUT_NULL ? "/dev/null" :
-		    c->output_path;
-
-		io->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0640);
-		if (io->fd == -1) {
-			log_warn("%s: unable to open output file %s", c->name,
-			    path);
-			goto fail_logged;
-		}
-		req->out_fd = req->err_fd = io->fd;
-		break;
-	}
-	}
+	if (prepare_output(c, mode, what, req, io) == -1)
+		goto fail;
 	return 0;
 fail:
-	log_warn("%s: unable to prepare the start of %s%s", c->name, what,
-	    c->name);
-fail_logged:
-	{
-		int saved = errno;
-
-		io_abort(io);
-		errno = saved;
-	}
+	saved = errno;
+	io_abort(io);
+	errno = saved;
 	return -1;
 }
 

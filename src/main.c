@@ -4,6 +4,7 @@
  * runs, corral only exits when the shutdown is complete (SPEC §6).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,27 @@ become_subreaper(const struct config *c)
 		    "services will not be reaped by corral");
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed, corral's first descriptors (the config
+ * file, the epoll instance, the signalfd, the control socket) would take
+ * their numbers: its log lines and its services' inherited stdio would go
+ * into them (SPEC §12).  /dev/null fills every gap: open() takes the lowest
+ * free number, so opening until it returns one above 2 fills them all.
+ * Returns 0, or -1 with errno set.
+ */
+static int
+fill_stdio(void)
+{
+	int fd;
+
+	do
+		fd = open("/dev/null", O_RDWR | O_NOCTTY);
+	while (fd >= 0 && fd <= STDERR_FILENO);
+	if (fd == -1)
+		return -1;
+	return close(fd);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -172,6 +194,12 @@ main(int argc, char *argv[])
 	struct ev_loop *loop;
 	int status;
 
+	if (fill_stdio() == -1) {
+		/* If stderr is what is missing, nobody hears of it. */
+		fprintf(stderr, "corral: unable to open /dev/null onto a closed "
+		    "fd 0, 1 or 2: %s\n", strerror(errno));
+		return EXIT_CONFIG;
+	}
 	if (parse_args(argc, argv, &o) == -1)
 		return EXIT_USAGE;
 	c = load(&o);

@@ -147,7 +147,14 @@ status_write(const char *path, struct service *const *svcs, size_t n)
 		errno = ENOMEM;
 		goto fail;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/*
+	 * O_EXCL: nothing already at PATH.tmp (a leftover of a crash, or a
+	 * symlink or hard link put there by someone who can write the
+	 * directory) is ever written through; the name is made afresh.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1)
 		goto fail;
 	while (off < b.len) {

@@ -397,6 +397,17 @@ h_write(const char *name, const char *text)
 	return path;
 }
 
+const char *
+h_mkdir(const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	const char *path = h_path(name);
+
+	/* chmod after chown: chown clears the set-id bits. */
+	ck_assert_msg(mkdir(path, 0700) == 0 && chown(path, uid, gid) == 0 &&
+	    chmod(path, mode) == 0, "mkdir %s: %s", path, strerror(errno));
+	return path;
+}
+
 static char *
 read_all(const char *path)
 {

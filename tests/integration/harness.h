@@ -81,6 +81,8 @@ const char	*h_path(const char *name);
 const char	*h_svc(const char *prog);
 char		*h_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char	*h_write(const char *name, const char *text);
+/* A directory in the test's directory, with mode and owner; its path. */
+const char	*h_mkdir(const char *name, mode_t mode, uid_t uid, gid_t gid);
 char		*h_read(const char *path);
 const char	*h_tail(const char *path);
 int		 h_count_lines(const char *path, const char *text);

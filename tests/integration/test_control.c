@@ -998,6 +998,42 @@ START_TEST(control_default_socket_unavailable)
 }
 END_TEST
 
+/*
+ * SPEC §12: whatever is at the status file's PATH.tmp when corral writes
+ * it (here a hard link to a root-owned file, as anyone who can write the
+ * directory can leave one where fs.protected_hardlinks is 0) is replaced,
+ * never written through.
+ */
+START_TEST(control_status_file_never_writes_through)
+{
+	const char *target = h_write("target", "root's own\n");
+	const char *path = h_path("status.json");
+	struct h_proc *c;
+	struct stat st;
+
+	ck_assert_msg(chmod(target, 0600) == 0 &&
+	    link(target, h_path("status.json.tmp")) == 0, "link: %s",
+	    strerror(errno));
+	c = h_corral(
+	    "[corral]\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:a]\n"
+	    "command = @SVC@/catch @T@/a TERM=die\n");
+	ck_assert_msg(cu_wait_state(path, "a", "running", H_WAIT_MS),
+	    "a is '%s' in the status file; %s", cu_file_state(path, "a"),
+	    h_ctx(c));
+	ck_assert_msg(strcmp(h_read(target), "root's own\n") == 0,
+	    "corral wrote the status through the link at %s.tmp into %s:\n%s",
+	    path, target, h_tail(target));
+	ck_assert_msg(stat(target, &st) == 0 && st.st_nlink == 1,
+	    "%s has %d links: the planted one became the status file",
+	    target, (int)st.st_nlink);
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_control(void)
 {
@@ -1011,6 +1047,7 @@ suite_control(void)
 	h_add(s, control_hostile_clients, 30);
 	h_add(s, control_many_requests_leak_nothing, 60);
 	h_add(s, control_status_file_always_whole, 30);
+	h_add(s, control_status_file_never_writes_through, 20);
 	h_add(s, control_check_probe, 20);
 	h_add(s, control_default_socket_unavailable, 20);
 	return s;

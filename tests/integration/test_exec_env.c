@@ -91,7 +91,7 @@ static void
 expect_ids(struct h_proc *c, const char *name, uid_t uid, gid_t gid,
     const char *groups)
 {
-	const char *path = h_path(h_fmt("%s.ids", name)), *text, *l2, *l3;
+	const char *path = h_path(h_fmt("out/%s.ids", name)), *text, *l2, *l3;
 
 	wait_done(c, name);
 	text = h_read(path);
@@ -126,6 +126,8 @@ START_TEST(exec_user_and_group)
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	dgid = gr->gr_gid;
+	/* The files are opened as the services' users (SPEC §12). */
+	(void)h_mkdir("out", 01777, 0, 0);
 	c = h_corral(
 	    "[corral]\n"
 	    "status_file = @T@/status.json\n"
@@ -133,20 +135,20 @@ START_TEST(exec_user_and_group)
 	    "[service:user]\n"
 	    "command = sh -c 'id -u; id -g; id -G'\n"
 	    "user = nobody\n"
-	    "output = file:@T@/user.ids\n"
+	    "output = file:@T@/out/user.ids\n"
 	    "restart = never\n"
 	    "\n"
 	    "[service:group]\n"
 	    "command = sh -c 'id -u; id -g; id -G'\n"
 	    "user = nobody\n"
 	    "group = daemon\n"
-	    "output = file:@T@/group.ids\n"
+	    "output = file:@T@/out/group.ids\n"
 	    "restart = never\n"
 	    "\n"
 	    "[service:uid]\n"
 	    "command = sh -c 'id -u; id -g; id -G'\n"
 	    "user = 4242\n"
-	    "output = file:@T@/uid.ids\n"
+	    "output = file:@T@/out/uid.ids\n"
 	    "restart = never\n");
 	expect_ids(c, "user", uid, gid, expected_groups("nobody", gid));
 	/* group replaces the primary group; the user's others stay. */
@@ -299,7 +301,7 @@ service_env(struct h_proc *c, const char *name)
 	int n;
 
 	wait_done(c, name);
-	buf = cu_slurp(h_path(h_fmt("%s.env", name)), &len);
+	buf = cu_slurp(h_path(h_fmt("out/%s.env", name)), &len);
 	ck_assert_msg(buf != NULL, "%s: no output; %s", name, h_ctx(c));
 	n = split_nul(buf, len, env, 512);
 	free(buf);
@@ -332,13 +334,15 @@ START_TEST(exec_environment)
 	(void)setenv("IT_INHERITED", "from corral", 1);
 	(void)setenv("IT_OVERRIDE", "old", 1);
 	(void)setenv("WATCHDOG_PID", "1", 1);
+	/* The files are opened as the services' users (SPEC §12). */
+	(void)h_mkdir("out", 01777, 0, 0);
 	c = h_corral(h_fmt(
 	    "[corral]\n"
 	    "status_file = @T@/status.json\n"
 	    "\n"
 	    "[service:env]\n"
 	    "command = env -0\n"
-	    "output = file:@T@/env.env\n"
+	    "output = file:@T@/out/env.env\n"
 	    "restart = never\n"
 	    "environment = PLAIN=simple 'SINGLE=a b  c'\n"
 	    "    \"DOUBLE=say \\\"hi\\\" \\$HOME \\\\ end\"\n"
@@ -353,7 +357,7 @@ START_TEST(exec_environment)
 	    "[service:user]\n"
 	    "command = env -0\n"
 	    "user = nobody\n"
-	    "output = file:@T@/user.env\n"
+	    "output = file:@T@/out/user.env\n"
 	    "restart = never\n"
 	    "environment = LOGNAME=mine\n" : ""));
 	/* Once corral runs: before its exec, /proc shows the test's. */

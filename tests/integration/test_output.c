@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -664,6 +665,137 @@ START_TEST(output_file_appends)
 }
 END_TEST
 
+/* user nobody, or NULL after a SKIP line when corral cannot switch users. */
+static struct passwd *
+nobody_or_skip(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0 || pw == NULL) {
+		fprintf(stderr, "SKIP %s: needs root and user nobody\n",
+		    tcase_name());
+		return NULL;
+	}
+	return pw;
+}
+
+/*
+ * SPEC §12: a service whose user can write its log directory swaps its
+ * log file for a symlink to a root-owned file and exits; its next start
+ * must not append to that file (corral refuses the symlink, and would
+ * open it as nobody anyway).
+ */
+START_TEST(output_file_symlink_refused)
+{
+	struct passwd *pw = nobody_or_skip();
+	const char *dir, *target, *status = h_path("status.json");
+	struct stat before, after;
+	struct h_proc *c;
+
+	if (pw == NULL)
+		return;
+	dir = h_mkdir("logs", 0755, pw->pw_uid, pw->pw_gid);
+	target = h_write("target", "root's own\n");
+	ck_assert_msg(chmod(target, 0600) == 0 && stat(target, &before) == 0,
+	    "%s: %s", target, strerror(errno));
+	c = h_corral(h_fmt(
+	    "[corral]\n"
+	    /* evil crash-loops on purpose: its back-off is not the point. */
+	    "strict = no\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:evil]\n"
+	    "command = sh -c 'echo run >>%s/runs; echo planted;\n"
+	    "    ln -sfn %s %s/app.log'\n"
+	    "user = nobody\n"
+	    "output = file:%s/app.log\n"
+	    "restart = always\n"
+	    "restart_delay = 0\n"
+	    "start_retries = 3\n", dir, target, dir, dir));
+	/* A bounded number of starts: 1 + start_retries, then failed. */
+	ck_assert_msg(cu_wait_state(status, "evil", "failed", H_WAIT_MS),
+	    "evil is '%s', expected 'failed' after 4 starts; runs: %s; %s",
+	    cu_file_state(status, "evil"), h_tail(h_fmt("%s/runs", dir)),
+	    h_ctx(c));
+	ck_assert_msg(stat(target, &after) == 0, "%s: %s", target,
+	    strerror(errno));
+	ck_assert_msg(strcmp(h_read(target), "root's own\n") == 0 &&
+	    after.st_size == before.st_size && after.st_uid == 0 &&
+	    (after.st_mode & 07777) == 0600, "the root-owned file behind the "
+	    "symlink was written to (%lld bytes, owner %d, mode %04o):\n%s",
+	    (long long)after.st_size, (int)after.st_uid,
+	    (unsigned)(after.st_mode & 07777), h_tail(target));
+	ck_assert_msg(h_count_lines(c->err, h_fmt("unable to open output file "
+	    "%s/app.log", dir)) >= 1 &&
+	    h_count_lines(c->err, strerror(ELOOP)) >= 1, "corral did not "
+	    "report the refused symlink with its path and '%s'; %s",
+	    strerror(ELOOP), h_ctx(c));
+	ck_assert_msg(h_count_lines(h_fmt("%s/runs", dir), "run") == 1,
+	    "evil ran %d times: only its first start could open its output",
+	    h_count_lines(h_fmt("%s/runs", dir), "run"));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
+/*
+ * The file is opened with the service's rights: in a directory nobody
+ * cannot write, a service of nobody's gets a spawn error naming the path,
+ * not a root-made file.  A symlink there, which root put, is followed to
+ * a file nobody can write, which is then nobody's to create.
+ */
+START_TEST(output_file_opened_as_the_user)
+{
+	struct passwd *pw = nobody_or_skip();
+	const char *dir, *status = h_path("status.json"), *real;
+	struct stat st;
+	struct h_proc *c;
+
+	if (pw == NULL)
+		return;
+	dir = h_mkdir("logs", 0755, pw->pw_uid, pw->pw_gid);
+	real = h_fmt("%s/real.log", dir);
+	ck_assert_msg(symlink(real, h_path("linked.log")) == 0, "symlink: %s",
+	    strerror(errno));
+	c = h_corral(
+	    "[corral]\n"
+	    /* denied fails on purpose. */
+	    "strict = no\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:denied]\n"
+	    "command = sh -c 'echo should not run'\n"
+	    "user = nobody\n"
+	    "output = file:@T@/denied.log\n"
+	    "restart = never\n"
+	    "start_retries = 0\n"
+	    "\n"
+	    "[service:linked]\n"
+	    "command = sh -c 'echo via the link'\n"
+	    "user = nobody\n"
+	    "output = file:@T@/linked.log\n"
+	    "restart = never\n");
+	ck_assert_msg(h_wait_text(c->err, h_fmt("denied: unable to open output "
+	    "file %s for denied: %s", h_path("denied.log"), strerror(EACCES)),
+	    H_WAIT_MS),
+	    "no spawn error naming %s and '%s'; %s", h_path("denied.log"),
+	    strerror(EACCES), h_ctx(c));
+	ck_assert_msg(access(h_path("denied.log"), F_OK) == -1, "corral made "
+	    "%s where nobody cannot write", h_path("denied.log"));
+	ck_assert_msg(cu_wait_state(status, "linked", "stopped", H_WAIT_MS),
+	    "linked is '%s', expected 'stopped'; %s",
+	    cu_file_state(status, "linked"), h_ctx(c));
+	ck_assert_msg(strcmp(h_read(real) ? h_read(real) : "", "via the link\n")
+	    == 0, "%s (through the symlink %s) holds '%s'; %s", real,
+	    h_path("linked.log"), h_tail(real), h_ctx(c));
+	ck_assert_msg(stat(real, &st) == 0 && st.st_uid == pw->pw_uid &&
+	    (st.st_mode & 0777) == 0640, "%s should be nobody's, mode 0640",
+	    real);
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_output(void)
 {
@@ -675,5 +807,7 @@ suite_output(void)
 	h_add(s, output_reload_removes_service_with_queued_lines, 30);
 	h_add(s, output_long_and_unterminated_lines, 20);
 	h_add(s, output_file_appends, 20);
+	h_add(s, output_file_symlink_refused, 20);
+	h_add(s, output_file_opened_as_the_user, 20);
 	return s;
 }

@@ -2,11 +2,14 @@
  * What a service starts with (SPEC §4): spawn errors reported as such, and
  * a clean slate of descriptors, signal mask and dispositions.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "harness.h"
+#include "ctlutil.h"
 
 START_TEST(spawn_error_leaves_others_alone)
 {
@@ -111,6 +114,76 @@ START_TEST(spawn_resets_inherited_dispositions)
 }
 END_TEST
 
+/* Where fd of pid points, or "(closed)". */
+static const char *
+fd_target(pid_t pid, const char *fd)
+{
+	char buf[256];
+	ssize_t n = readlink(h_fmt("/proc/%d/fd/%s", (int)pid, fd), buf,
+	    sizeof(buf) - 1);
+
+	if (n < 0)
+		return "(closed)";
+	return h_fmt("%.*s", (int)n, buf);
+}
+
+/*
+ * SPEC §12: started with 0, 1 and 2 closed, corral opens /dev/null onto
+ * them before anything else takes those numbers (its epoll instance, its
+ * signalfd, its control socket), and runs as usual.
+ */
+START_TEST(spawn_corral_without_stdio)
+{
+	const char *conf = h_write("corral.conf",
+	    "[corral]\n"
+	    "control_socket = @T@/ctl.sock\n"
+	    "\n"
+	    "[service:a]\n"
+	    "command = @SVC@/envinfo @T@/a.info\n");
+	const char *all = "", *text;
+	bool epoll = false, sock = false;
+	struct cu_run r;
+	struct dirent *e;
+	struct h_proc *c;
+	DIR *d;
+
+	c = h_spawn("corral", NULL, (const char *[]){ "sh", "-c",
+	    "exec \"$0\" -c \"$1\" <&- >&- 2>&-", getenv("CORRAL_BIN"), conf,
+	    NULL });
+	ck_assert_msg(h_wait_file(h_path("a.info"), H_WAIT_MS), "the service "
+	    "did not report; %s", h_ctx(c));
+	d = opendir(h_fmt("/proc/%d/fd", (int)c->corral));
+	ck_assert_msg(d != NULL, "/proc/%d/fd: %s", (int)c->corral,
+	    strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		const char *to = fd_target(c->corral, e->d_name);
+
+		if (e->d_name[0] == '.')
+			continue;
+		all = h_fmt("%s %s->%s", all, e->d_name, to);
+		if (atoi(e->d_name) > 2) {
+			epoll = epoll || strstr(to, "eventpoll") != NULL;
+			sock = sock || strncmp(to, "socket:", 7) == 0;
+		}
+	}
+	(void)closedir(d);
+	for (int fd = 0; fd <= 2; fd++)
+		ck_assert_msg(strcmp(fd_target(c->corral, h_fmt("%d", fd)),
+		    "/dev/null") == 0, "corral's fd %d should be /dev/null; "
+		    "its fds:%s", fd, all);
+	ck_assert_msg(epoll && sock, "corral's epoll instance and control "
+	    "socket should be above 2; its fds:%s", all);
+	text = h_read(h_path("a.info"));
+	expect_info(text, "fds", "0 1 2", "no descriptor but 0, 1 and 2");
+	expect_info(text, "stdin", "/dev/null", "stdin from /dev/null");
+	r = cu_ctl(h_path("ctl.sock"), "status", NULL);
+	ck_assert_msg(r.code == 0 && strstr(r.out, "running") != NULL,
+	    "corralctl status: %s", cu_ctx(&r));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_spawn(void)
 {
@@ -119,5 +192,6 @@ suite_spawn(void)
 	h_add(s, spawn_error_leaves_others_alone, 20);
 	h_add(s, spawn_clean_slate, 20);
 	h_add(s, spawn_resets_inherited_dispositions, 20);
+	h_add(s, spawn_corral_without_stdio, 20);
 	return s;
 }
