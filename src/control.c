@@ -2,7 +2,9 @@
  * The control socket server.  Each client is a small state machine:
  * reading its request (bounded in size and time), then writing its reply,
  * then closed.  Nothing a client does can make corral block or exit: every
- * failure ends that client only.
+ * failure ends that client only.  What may be done to a client follows from
+ * its phase alone: one still reading has been promised nothing, so it is the
+ * only kind that may be evicted to make room for a newcomer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,23 +28,30 @@
 
 #define MAX_WORDS	256
 
+enum client_phase {
+	CP_READING,			/* evictable */
+	CP_WRITING,
+};
+
 struct client {
 	int		 fd;
+	enum client_phase phase;
 	ev_io		 io_w;
 	ev_timer	 idle_w;
-	char		 req[CONTROL_REQUEST_MAX];
+	char		*req;		/* NULL until its first byte */
 	size_t		 len;
 	struct strbuf	 reply;
 	size_t		 sent;
-	bool		 writing;
 	bool		 denied;	/* answered "denied" whatever it asks */
-	struct client	*next;
+	struct client	*next;		/* newer ones first */
 };
 
 static struct {
 	struct ev_loop	*loop;
 	int		 fd;
 	ev_io		 accept_w;
+	ev_timer	 pause_w;	/* accepting paused after a failure */
+	bool		 accept_failing;	/* warned, not yet recovered */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uid_t		 uid;
 	gid_t		 gid;		/* control_group, or (gid_t)-1 */
@@ -127,11 +136,46 @@ client_close(struct client *c)
 			*pp = c->next;
 			break;
 		}
+	free(c->req);
 	sb_free(&c->reply);
 	free(c);
-	/* A slot is free again: resume accepting if it had been paused. */
-	if (ctl.nclients-- == CONTROL_CLIENTS_MAX && ctl.fd != -1)
+	ctl.nclients--;
+	/*
+	 * A slot and a descriptor are free again: resume accepting if it was
+	 * stopped for want of a slot (a no-op if it runs), not if it waits out
+	 * a failure.
+	 */
+	if (ctl.fd != -1 && !ev_is_active(&ctl.pause_w))
 		ev_io_start(ctl.loop, &ctl.accept_w);
+}
+
+static bool
+is_evictable(const struct client *c)
+{
+	return c->phase == CP_READING;
+}
+
+/*
+ * Makes room for a newcomer: closes the oldest client that has sent
+ * nothing, else the oldest still reading its request.  False when every
+ * client is past its request, which ends within CONTROL_IDLE_S.
+ */
+static bool
+evict_one(void)
+{
+	struct client *c, *silent = NULL, *reading = NULL;
+
+	for (c = ctl.clients; c != NULL; c = c->next) {
+		if (!is_evictable(c))
+			continue;
+		reading = c;
+		if (c->len == 0)
+			silent = c;
+	}
+	if (reading == NULL)
+		return false;
+	client_close(silent != NULL ? silent : reading);
+	return true;
 }
 
 static void
@@ -163,21 +207,45 @@ client_reply(struct client *c, const char *text)
 		sb_free(&c->reply);
 		sb_printf(&c->reply, "error\nout of memory\n");
 	}
-	c->writing = true;
+	c->phase = CP_WRITING;
+	free(c->req);
+	c->req = NULL;
 	ev_io_stop(ctl.loop, &c->io_w);
 	ev_io_set(&c->io_w, c->fd, EV_WRITE);
 	ev_io_start(ctl.loop, &c->io_w);
 	client_write(c);
 }
 
+/* Answers the request in req, whose first newline is at nl. */
+static void
+client_request(struct client *c, char *req, char *nl)
+{
+	*nl = '\0';
+	if (c->denied) {
+		client_reply(c, "denied\npermission denied\n");
+		return;
+	}
+	if (memchr(req, '\0', (size_t)(nl - req)) != NULL) {
+		client_reply(c, "error\nrequest contains a NUL byte\n");
+		return;
+	}
+	control_execute(req, &c->reply);
+	client_reply(c, NULL);
+}
+
+/*
+ * A request usually comes whole in one read, into a buffer on the stack; a
+ * client gets a buffer of its own only when it leaves a part, so that idle
+ * connections cost no more than their struct.
+ */
 static void
 client_read(struct client *c)
 {
-	char *nl;
+	char first[CONTROL_REQUEST_MAX], *buf = c->req ? c->req : first, *nl;
 	ssize_t r;
 
 	do
-		r = recv(c->fd, c->req + c->len, sizeof(c->req) - c->len - 1,
+		r = recv(c->fd, buf + c->len, CONTROL_REQUEST_MAX - c->len - 1,
 		    MSG_DONTWAIT);
 	while (r == -1 && errno == EINTR);
 	if (r == -1 && errno == EAGAIN)
@@ -187,23 +255,16 @@ client_read(struct client *c)
 		return;
 	}
 	c->len += (size_t)r;
-	c->req[c->len] = '\0';
-	if ((nl = memchr(c->req, '\n', c->len)) == NULL) {
-		if (c->len == sizeof(c->req) - 1)
-			client_reply(c, "error\nrequest too long\n");
-		return;
-	}
-	*nl = '\0';
-	if (c->denied) {
-		client_reply(c, "denied\npermission denied\n");
-		return;
-	}
-	if (memchr(c->req, '\0', (size_t)(nl - c->req)) != NULL) {
-		client_reply(c, "error\nrequest contains a NUL byte\n");
-		return;
-	}
-	control_execute(c->req, &c->reply);
-	client_reply(c, NULL);
+	buf[c->len] = '\0';
+	if ((nl = memchr(buf, '\n', c->len)) != NULL)
+		client_request(c, buf, nl);
+	else if (c->len == CONTROL_REQUEST_MAX - 1)
+		client_reply(c, "error\nrequest too long\n");
+	else if (c->req == NULL &&
+	    (c->req = malloc(CONTROL_REQUEST_MAX)) == NULL)
+		client_close(c);	/* out of memory: this client only */
+	else if (buf == first)
+		memcpy(c->req, first, c->len + 1);
 }
 
 static void
@@ -213,7 +274,7 @@ client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (c->writing)
+	if (c->phase == CP_WRITING)
 		client_write(c);
 	else
 		client_read(c);
@@ -252,24 +313,16 @@ peer_allowed(int fd)
 }
 
 static void
-accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+client_add(struct ev_loop *loop, int fd)
 {
 	struct client *c;
-	int fd;
 
-	(void)w;
-	(void)revents;
-	fd = accept4(ctl.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE)
-			log_warn("control socket: unable to accept a client");
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		(void)close(fd);
 		return;
 	}
 	c->fd = fd;
+	c->phase = CP_READING;
 	/*
 	 * A refused peer is still read like any other, and answered after
 	 * its request: closing on unread data would reset the connection and
@@ -282,8 +335,69 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_timer_start(loop, &c->idle_w);
 	c->next = ctl.clients;
 	ctl.clients = c;
-	if (++ctl.nclients == CONTROL_CLIENTS_MAX)
+	ctl.nclients++;
+	/*
+	 * corralctl sends its request as it connects: read it now, so that
+	 * it counts as sent before the next eviction, and is answered at once.
+	 */
+	client_read(c);
+}
+
+/*
+ * An accept that failed for want of a descriptor or of memory leaves the
+ * connection queued and the socket readable: accepting pauses, or the loop
+ * would spin on it.  Warned once until an accept succeeds again.
+ */
+static void
+accept_failed(int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+	    err == ECONNABORTED)
+		return;
+	if (!ctl.accept_failing) {
+		errno = err;
+		log_warn("control socket %s: unable to accept a client "
+		    "(trying again every %.2g s)", ctl.path, CONTROL_PAUSE_S);
+		ctl.accept_failing = true;
+	}
+	ev_io_stop(ctl.loop, &ctl.accept_w);
+	ev_timer_again(ctl.loop, &ctl.pause_w);
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	ev_timer_stop(loop, w);
+	ev_io_start(loop, &ctl.accept_w);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int fd;
+
+	(void)w;
+	(void)revents;
+	if (ctl.nclients >= CONTROL_CLIENTS_MAX && !evict_one()) {
+		/* Every slot is answering; client_close() resumes. */
 		ev_io_stop(loop, &ctl.accept_w);
+		return;
+	}
+	fd = accept4(ctl.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	/* Idle clients are the descriptors corral can give back at once. */
+	if (fd == -1 && (errno == EMFILE || errno == ENFILE) && evict_one())
+		fd = accept4(ctl.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd == -1) {
+		accept_failed(errno);
+		return;
+	}
+	if (ctl.accept_failing) {
+		log_info("control socket %s: accepting clients again",
+		    ctl.path);
+		ctl.accept_failing = false;
+	}
+	client_add(loop, fd);
 }
 
 /* --- the socket -------------------------------------------------------- */
@@ -387,6 +501,8 @@ control_init(struct ev_loop *loop, const struct config *conf)
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	ev_io_init(&ctl.accept_w, accept_cb, ctl.fd, EV_READ);
 	ev_io_start(loop, &ctl.accept_w);
+	/* Armed by ev_timer_again(): a stopped timer keeps what was left. */
+	ev_timer_init(&ctl.pause_w, pause_cb, 0, CONTROL_PAUSE_S);
 	log_debug("control socket %s", path);
 	return 0;
 }
@@ -399,6 +515,7 @@ control_free(void)
 	if (ctl.fd == -1)
 		return;
 	ev_io_stop(ctl.loop, &ctl.accept_w);
+	ev_timer_stop(ctl.loop, &ctl.pause_w);
 	(void)close(ctl.fd);
 	ctl.fd = -1;
 	if (unlink(ctl.path) == -1 && errno != ENOENT)

@@ -5,9 +5,14 @@
  * line, then free text, then the connection closes.  See corralctl(1).
  *
  * A client can never stall or crash corral: all I/O is non-blocking, a
- * request is at most CONTROL_REQUEST_MAX bytes, at most CONTROL_CLIENTS_MAX
- * clients are served at once (accepting pauses beyond that), and a client
- * has CONTROL_IDLE_S seconds from connect to its whole request.
+ * request is at most CONTROL_REQUEST_MAX bytes, and a client has
+ * CONTROL_IDLE_S seconds from connect to its whole request.  There are
+ * CONTROL_CLIENTS_MAX slots; when they are all taken, a newcomer takes the
+ * slot of the oldest client still reading its request, preferring one that
+ * has sent nothing, so idle connections cannot keep a real client out.
+ * Only when every slot is past its request does accepting wait for one to
+ * end.  A client that cannot be accepted (no
+ * descriptor left) pauses accepting for CONTROL_PAUSE_S.
  */
 #ifndef CORRAL_CONTROL_H
 #define CORRAL_CONTROL_H
@@ -18,8 +23,9 @@
 #include "strbuf.h"
 
 #define CONTROL_REQUEST_MAX	4096
-#define CONTROL_CLIENTS_MAX	32
+#define CONTROL_CLIENTS_MAX	64
 #define CONTROL_IDLE_S		5.0
+#define CONTROL_PAUSE_S		0.25
 
 /*
  * Creates the socket named by conf (or the default).  Returns 0, also when

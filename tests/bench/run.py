@@ -35,6 +35,9 @@ Workloads (issue 8's numbering; ../shared/bench/peers.py numbers its own):
       one corral per run, all at the same time.
   W9  1000 services: start, `corralctl status` (once build/corralctl and the
       control_socket key exist), SIGTERM -> corral exited.
+  W-idle  `corralctl status` with 1000 control connections open that send
+      nothing (SPEC §12); per run the median of 5 calls.  Plus corral's
+      descriptors while they are open.
 
 Every service is `sh -c ': > MARKER; exec sleep 100000'` unless noted: the
 marker dir is watched with inotify, so the moment the N-th service started is
@@ -54,7 +57,9 @@ import platform
 import select
 import shlex
 import shutil
+import resource
 import signal
+import socket
 import statistics
 import struct
 import subprocess
@@ -78,7 +83,8 @@ FULL = dict(reps=5, settle=1.0, idle_n=10, window=10.0, signals=20,
 QUICK = dict(FULL, reps=2, signals=10, crash_window=10.0)
 
 BIG = 1000    # W9's number of services, also W1's largest size
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9"]
+IDLE_CLIENTS = 1000   # W-idle's connections that send nothing
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle"]
 
 
 def log(msg):
@@ -137,6 +143,9 @@ FIGURES = [
     ("W9.start", "W9 start -> 1000 services started", "ms", "works", _works),
     ("W9.status", "W9 corralctl status, 1000 services", "ms", "< 10", lambda m: m < 10),
     ("W9.exit", "W9 SIGTERM -> corral exited, 1000 services", "ms", "works", _works),
+    ("W-idle.status", "W-idle corralctl status, 1000 idle clients", "ms", "< 100",
+     lambda m: m < 100),
+    ("W-idle.fds", "W-idle corral's fds with 1000 idle clients open", "", "", None),
 ]
 FIGURE_KEYS = {f[0] for f in FIGURES}
 
@@ -818,6 +827,58 @@ def run_crash_loop(suite):
 # Report
 # ==========================================================================
 
+def idle_connections(path, n, timeout):
+    """n connections that never send anything; a full backlog is retried."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, max(n + 256, hard)))
+    socks, end = [], time.monotonic() + timeout
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        while True:
+            try:
+                s.connect(path)
+                socks.append(s)
+                break
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    s.close()
+                    break
+                time.sleep(0.001)
+    return socks
+
+
+def run_idle_clients(suite):
+    """W-idle: `corralctl status` behind IDLE_CLIENTS connections that send nothing."""
+    cfg, res = suite.cfg, suite.res
+    if not os.access(suite.ctl_bin, os.X_OK) or not suite.has_socket_key:
+        res.mark("W-idle.status", "skipped", "no corralctl or no control_socket key")
+        return
+    run = suite.launch_corral("idle-clients", marker_services(1))
+    wait_started(run, 1)
+    sock = str(run.dir / "corral.sock")
+    socks = idle_connections(sock, IDLE_CLIENTS, 30)
+    try:
+        if len(socks) < IDLE_CLIENTS:
+            raise Failed(f"only {len(socks)}/{IDLE_CLIENTS} idle connections connected in 30 s")
+        argv = [str(suite.ctl_bin), "-s", sock, "status"]
+        times = []
+        for _ in range(cfg["status_calls"]):
+            t0 = time.monotonic()
+            r = subprocess.run(argv, env=ENV, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+            times.append((time.monotonic() - t0) * 1e3)
+            if r.returncode != 0:
+                raise Failed(f"corralctl status exited {r.returncode}: "
+                             + r.stderr.decode(errors="replace").strip()[:200])
+        res.add("W-idle.status", statistics.median(times))
+        res.add("W-idle.fds", len(os.listdir(f"/proc/{run.pid}/fd")))
+    finally:
+        for s in socks:
+            s.close()
+
+
 def fmt(v, unit):
     if unit == "" and float(v).is_integer():
         return f"{v:,.0f}"
@@ -901,7 +962,9 @@ def main():
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
         cfg["reps"] = args.reps
-    wls = WORKLOADS if not args.only else [w.strip().upper() for w in args.only.split(",")]
+    known = {w.upper(): w for w in WORKLOADS}
+    wls = WORKLOADS if not args.only else [known.get(w.strip().upper(), w.strip())
+                                           for w in args.only.split(",")]
     bad = [w for w in wls if w not in WORKLOADS]
     if bad:
         ap.error(f"unknown workload(s) {', '.join(bad)}; known: {', '.join(WORKLOADS)}")
@@ -1008,6 +1071,9 @@ def main():
         if "W8" in wls:
             phase(f"W8 crash loop, restart_delay = 0, {cfg['crash_window']:g} s",
                   lambda: guarded(suite, ["W8.per_restart"], run_crash_loop, suite))
+        if "W-idle" in wls:
+            phase(f"W-idle status behind {IDLE_CLIENTS} idle clients",
+                  repeat(run_idle_clients, ["W-idle.status"]))
     finally:
         teardown(suite.keep)
         if not suite.keep:

@@ -13,10 +13,14 @@ drives it, checks what must hold, and kills whatever is left by pid.
   crashloop one service crash-looping with restart_delay = 0 for --soak
             seconds (default 240): RSS flat, no fd growth
   clients   100 clients hammering the control socket while services restart
+  idle      1,000 control connections that send nothing and stay open, then
+            --status `corralctl status` calls: latency median and max, and
+            corral's fd count before and after
 """
 import argparse
 import ctypes
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -296,6 +300,66 @@ def run_clients(args):
     return ok
 
 
+def idle_connections(path, n, timeout):
+    """n connections that never send anything; a full backlog is retried."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(n + 256, soft), max(n + 256, hard)))
+    socks = []
+    end = time.monotonic() + timeout
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        while True:
+            try:
+                s.connect(path)
+                socks.append(s)
+                break
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    s.close()
+                    break
+                time.sleep(0.001)
+    return socks
+
+
+def run_idle(args):
+    c = Corral("[service:steady]\ncommand = sleep 1000\n", "idle")
+    c.wait_for(lambda: c.running(1), 10, "steady")
+    fd0 = steady_nfds(c.proc.pid)
+    t = time.monotonic()
+    socks = idle_connections(c.sock, args.idle, 30)
+    flood = time.monotonic() - t
+    lat, errors = [], []
+    for _ in range(args.status):
+        t = time.monotonic()
+        r = c.ctl("status")
+        lat.append(time.monotonic() - t)
+        if r.returncode != 0 or " running " not in r.stdout:
+            errors.append(r.stderr.strip() or f"exit {r.returncode}")
+    fd_during = nfds(c.proc.pid)
+    ended = 0
+    for s in socks:
+        try:
+            if s.recv(1) == b"":
+                ended += 1
+        except BlockingIOError:
+            pass
+        s.close()
+    c.wait_for(lambda: nfds(c.proc.pid) <= fd0, 10, "corral's fds back")
+    fd1 = steady_nfds(c.proc.pid)
+    status = c.stop()
+    lat.sort()
+    ok = len(socks) == args.idle and not errors and fd1 == fd0 and status == 0
+    print(f"idle: {len(socks)}/{args.idle} idle connections in {flood:.2f} s, "
+          f"{ended} ended by corral to make room; {args.status} x corralctl "
+          f"status: median {lat[len(lat) // 2] * 1000:.1f} ms, max "
+          f"{lat[-1] * 1000:.1f} ms, {len(errors)} errors {errors[:2]}; fds "
+          f"{fd0} before, {fd_during} with the idle clients, {fd1} after; "
+          f"exit {status} -> {'ok' if ok else 'FAIL'}")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -305,12 +369,14 @@ def main():
     ap.add_argument("--many", type=int, default=1000)
     ap.add_argument("--soak", type=int, default=240)
     ap.add_argument("--requests", type=int, default=100)
+    ap.add_argument("--idle", type=int, default=1000)
+    ap.add_argument("--status", type=int, default=100)
     args = ap.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         sys.exit("stress: cannot become a child subreaper")
     runs = {"signals": run_signals, "reloads": run_reloads, "many": run_many,
-            "clients": run_clients, "crashloop": run_crashloop}
+            "clients": run_clients, "idle": run_idle, "crashloop": run_crashloop}
     names = args.only.split(",") if args.only else list(runs)
     failed = 0
     for name in names:
