@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "output.h"
+#include "ratelimit.h"
 
 #define SVC_STATES(X)							\
 	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
@@ -48,15 +49,26 @@
 	X(EXIT, "exit") X(STOP, "stop") X(SHUTDOWN, "shutdown")		\
 	X(RELOAD, "reload") X(HEALTH, "health") X(TIMEOUT, "timeout")
 
+/*
+ * What a service's notify datagrams may cause a warning about, each kind
+ * rate-limited on its own (SPEC §12); the text says what was ignored.
+ */
+#define NOTIFY_WARNINGS(X)						\
+	X(BIG, "notifications over 4096 bytes")				\
+	X(MALFORMED, "malformed notification lines")			\
+	X(UNKNOWN, "unknown notification fields")
+
 #define AS_SS_ENUM(e, s) SS_##e,
 #define AS_SE_ENUM(e) SE_##e,
 #define AS_SA_ENUM(e) SA_##e,
 #define AS_SR_ENUM(e, s) SR_##e,
+#define AS_NW_ENUM(e, s) NW_##e,
 /* SS_NONE and SE_NONE mean "no transition" and "no follow-up event". */
 enum svc_state { SS_NONE, SVC_STATES(AS_SS_ENUM) SS__COUNT };
 enum svc_event { SE_NONE, SVC_EVENTS(AS_SE_ENUM) SE__COUNT };
 enum svc_action { SVC_ACTIONS(AS_SA_ENUM) SA__COUNT };
 enum svc_reason { SVC_REASONS(AS_SR_ENUM) SR__COUNT };
+enum notify_warning { NOTIFY_WARNINGS(AS_NW_ENUM) NW__COUNT };
 
 /* Where a stop is in its sequence. */
 enum stop_phase { STOP_DELAY, STOP_WINDOW, STOP_KILLED };
@@ -92,6 +104,8 @@ struct service_health {
 	ev_io		 notify_w;
 	char		*notify_path;
 	char		*status_text;	/* last STATUS=, or NULL */
+	/* Kept across runs, so that a crash loop cannot reset them. */
+	struct ratelimit notify_rl[NW__COUNT];
 };
 
 /*

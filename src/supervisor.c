@@ -1516,7 +1516,7 @@ sv_service_free(struct service *s)
 	ev_timer_stop(sv.loop, &s->timer_w);
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
 	stop_checks(s);
-	svcnotify_close(s);
+	svcnotify_release(s);
 	if (s->exec_fd != -1) {
 		ev_io_stop(sv.loop, &s->exec_w);
 		(void)close(s->exec_fd);

@@ -3,7 +3,8 @@
  * each such service gets a datagram socket of its own, passed to it as a
  * NOTIFY_SOCKET path (never a descriptor number), in a private runtime
  * directory.  A datagram counts only when SCM_CREDENTIALS shows that it
- * comes from the service's process group.
+ * comes from the service's process group.  Warnings a service can cause
+ * with its datagrams are rate-limited per service and kind (SPEC §12).
  */
 #ifndef CORRAL_SVCNOTIFY_H
 #define CORRAL_SVCNOTIFY_H
@@ -25,7 +26,10 @@ void	svcnotify_init(struct ev_loop *loop, svcnotify_fn *fn);
 
 /* Creates the socket of s (before it is spawned).  Returns 0 or -1 (logged). */
 int	svcnotify_open(struct service *s);
+/* Closes it (at each exit); a count of warnings held back is shown if due. */
 void	svcnotify_close(struct service *s);
+/* For a service that goes for good: also every count still held back. */
+void	svcnotify_release(struct service *s);
 
 /* Removes the runtime directory at exit. */
 void	svcnotify_free(void);

@@ -22,12 +22,17 @@ count(struct service *s, enum svcnotify_field f, const char *value)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct svc_conf conf = { .name = "fuzz" };
+	static struct service_health health;
 	char *msg = malloc(size + 1);
 	struct service s;
 
 	if (msg == NULL)
 		return 0;
 	memset(&s, 0, sizeof(s));
+	/* Warnings name the service and are limited per service. */
+	s.conf = &conf;
+	s.health = &health;
 	memcpy(msg, data, size);
 	svcnotify_parse(&s, msg, size, count);
 	free(msg);

@@ -87,16 +87,19 @@ START_TEST(checks_notify_ready)
 	const char *status = h_path("status.json"), *sock = h_path("x.sock");
 	const char *path, *json, *dir;
 	struct h_event n, ready, dep;
-	struct stat st;
+	struct stat st, dst;
 	int64_t go;
 
 	n = started(c, "n", 0);
 	path = h_fmt("%s", n.rest);
 	dir = dirname(h_fmt("%s", path));
-	ck_assert_msg(path[0] == '/' && stat(dir, &st) == 0 &&
-	    (st.st_mode & 077) == 0,
-	    "NOTIFY_SOCKET should be a path in a directory of mode 0700: '%s', "
-	    "mode %o", path, (unsigned)(st.st_mode & 07777));
+	/* SPEC §12: corral alone writes the directory; the socket is 0600. */
+	ck_assert_msg(path[0] == '/' && stat(path, &st) == 0 &&
+	    (st.st_mode & 077) == 0 && stat(dir, &dst) == 0 &&
+	    (dst.st_mode & 022) == 0,
+	    "NOTIFY_SOCKET should be a socket of mode 0600 in a directory "
+	    "only corral writes: '%s', mode %o, directory mode %o", path,
+	    (unsigned)(st.st_mode & 07777), (unsigned)(dst.st_mode & 07777));
 	ck_assert_msg(h_wait_events(h_path("n"), "sent", 1, H_WAIT_MS),
 	    "the service did not send its STATUS=; %s", h_ctx(c));
 

@@ -8,9 +8,16 @@
  * it arrived.  STATUS= lines may come at any time and WATCHDOG=1 is
  * counted on its own; every other line is an event, and the events must
  * come exactly in the order systemd expects them.
+ *
+ * The other way round, corral as the notify server of its `notify = yes`
+ * services, facing a hostile one (SPEC §12): a symlink race on its socket,
+ * a flood of oversized datagrams, and datagrams carrying descriptors.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -385,6 +392,267 @@ START_TEST(notify_vars_not_passed_on)
 }
 END_TEST
 
+/* ---- corral as the notify server of a hostile service ---- */
+
+struct race {
+	const char	*log;		/* the racer's records */
+	const char	*target;	/* root's file the racer aims at */
+	int		 rounds;	/* runs of the service to wait for */
+};
+
+static bool
+is_race_over(const void *arg)
+{
+	const struct race *r = arg;
+	struct stat st;
+
+	return h_event_count(r->log, "start") >= r->rounds ||
+	    stat(r->target, &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & 07777) != 0600;
+}
+
+/* The directory path must be root's, and writable by root alone. */
+static void
+expect_root_dir(const char *path, const char *sock)
+{
+	struct stat st;
+
+	ck_assert_msg(lstat(path, &st) == 0 && S_ISDIR(st.st_mode),
+	    "%s (on the way to %s): %s", path, sock, strerror(errno));
+	ck_assert_msg(st.st_uid == 0 && (st.st_mode & 022) == 0,
+	    "%s, on the way to the notify socket %s, is uid %d mode %04o: it "
+	    "must be root's and writable by root alone", path, sock,
+	    (int)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
+/*
+ * A service as nobody whose detached child keeps putting a symlink to a
+ * file of root's where its NOTIFY_SOCKET is, while restart = always and
+ * restart_delay = 0 give the race a new round at each exit: corral must
+ * never chown (or chmod) the file, and the socket it makes is nobody's,
+ * 0600, in directories only root can write.
+ */
+START_TEST(notify_socket_symlink_race)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct race r = { .rounds = 300 };
+	struct h_proc *c;
+	struct stat st;
+	const char *sock;
+	char *dir;
+	pid_t racer;
+
+	if (geteuid() != 0 || pw == NULL) {
+		fprintf(stderr, "SKIP %s: needs root and a user nobody\n",
+		    tcase_name());
+		return;
+	}
+	r.log = h_write("race.log", "");
+	r.target = h_write("target", "root's own\n");
+	ck_assert_msg(chown(r.log, pw->pw_uid, pw->pw_gid) == 0 &&
+	    chmod(r.target, 0600) == 0 && mkdir(h_path("w"), 0700) == 0 &&
+	    chown(h_path("w"), pw->pw_uid, pw->pw_gid) == 0,
+	    "setting up %s: %s", h_dir(), strerror(errno));
+	c = h_corral(
+	    "[service:web]\n"
+	    "command = @SVC@/racer @T@/race.log @T@/target\n"
+	    "    @T@/w/lock @T@/w/hold\n"
+	    "user = nobody\n"
+	    "notify = yes\n"
+	    "restart = always\n"
+	    "restart_delay = 0\n"
+	    "start_seconds = 0\n"
+	    "start_retries = 100000\n");
+	ck_assert_msg(h_wait_until(is_race_over, &r, 20000), "the service ran "
+	    "only %d times in 20 s; %s", h_event_count(r.log, "start"),
+	    h_ctx(c));
+	ck_assert_msg(h_event_count(r.log, "racer") == 1, "no racer started; "
+	    "%s", h_ctx(c));
+	racer = h_event(r.log, "racer", 0).pid;
+	ck_assert_msg(kill(racer, SIGKILL) == 0 && h_wait_gone(racer, H_WAIT_MS),
+	    "unable to end the racer %d: %s", (int)racer, strerror(errno));
+	ck_assert_msg(stat(r.target, &st) == 0 && st.st_uid == 0 &&
+	    st.st_gid == 0 && (st.st_mode & 07777) == 0600,
+	    "after %d runs of a service as nobody racing symlinks at its "
+	    "notify socket, corral left root's 0600 file %s with uid %d gid "
+	    "%d mode %04o", h_event_count(r.log, "start"), r.target,
+	    (int)st.st_uid, (int)st.st_gid, (unsigned)(st.st_mode & 07777));
+
+	/* A run that stays, so that its socket stays too. */
+	(void)h_write("w/hold", "");
+	ck_assert_msg(h_wait_events(r.log, "hold", 1, H_WAIT_MS),
+	    "the service did not settle; %s", h_ctx(c));
+	/* The same path for every run of one corral. */
+	sock = h_event(r.log, "start", 0).rest;
+	ck_assert_msg(lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode),
+	    "%s: not a socket (%s)", sock, strerror(errno));
+	ck_assert_msg(st.st_uid == pw->pw_uid && (st.st_mode & 07777) == 0600,
+	    "the notify socket %s of a service as nobody is uid %d mode %04o; "
+	    "expected nobody's, 0600", sock, (int)st.st_uid,
+	    (unsigned)(st.st_mode & 07777));
+	dir = dirname(h_fmt("%s", sock));
+	expect_root_dir(dir, sock);
+	expect_root_dir(dirname(h_fmt("%s", dir)), sock);
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	ck_assert_msg(lstat(dirname(h_fmt("%s", dir)), &st) == -1 &&
+	    errno == ENOENT, "corral left its runtime directory %s",
+	    dirname(h_fmt("%s", dir)));
+}
+END_TEST
+
+/* The count in "... (N more since the last warning)", or in a summary. */
+static long
+held_counts(const char *text, const char *what)
+{
+	long sum = 0;
+
+	for (const char *l = text; l != NULL && *l != '\0';) {
+		const char *p = strstr(l, " more ");
+		const char *end = strchr(l, '\n');
+
+		if (strstr(l, what) != NULL && p != NULL &&
+		    (end == NULL || p < end) && (end == NULL ||
+		    strstr(l, what) < end)) {
+			while (p > l && p[-1] >= '0' && p[-1] <= '9')
+				p--;
+			sum += strtol(p, NULL, 10);
+		}
+		l = end != NULL ? end + 1 : NULL;
+	}
+	return sum;
+}
+
+/*
+ * 20,000 oversized datagrams: corral warns at most once a second, every
+ * datagram is accounted for by a line or a count held back, and corral
+ * still answers and shuts down cleanly.
+ */
+START_TEST(notify_oversized_flood)
+{
+	const int n = 20000;
+	struct h_proc *c;
+	int64_t t0, t1;
+	char *err;
+	int lines;
+	long held;
+
+	c = h_corral(
+	    "[corral]\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:web]\n"
+	    "command = @SVC@/notifier @T@/n flood:5000:20000 "
+	    "send:STATUS=flooded send:READY=1\n"
+	    "notify = yes\n");
+	ck_assert_msg(h_wait_events(h_path("n"), "start", 1, H_WAIT_MS),
+	    "the service did not start; %s", h_ctx(c));
+	t0 = h_event(h_path("n"), "start", 0).ns;
+	/* Datagrams are read in order: the flood is behind corral then. */
+	ck_assert_msg(h_wait_text(h_path("status.json"), "flooded", 30000),
+	    "corral did not take the STATUS= after the flood; %s", h_ctx(c));
+	t1 = h_now_ns();
+	lines = h_count_lines(c->err, "notification");
+	ck_assert_msg(lines <= (t1 - t0) / 1000000000 + 1, "%d warning lines "
+	    "for %d oversized datagrams in %.0f ms; at most one a second",
+	    lines, n, H_MS(t1 - t0));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	err = h_read(c->err);
+	lines = h_count_lines(c->err, "ignored a notification over 4096 bytes");
+	held = held_counts(err, "notifications over 4096 bytes") +
+	    held_counts(err, "ignored a notification over 4096 bytes");
+	ck_assert_msg(lines >= 1 && lines + held == n, "%d oversized "
+	    "datagrams, but %d warning lines and %ld held back in counts:\n%s",
+	    n, lines, held, h_tail(c->err));
+}
+END_TEST
+
+/*
+ * The descriptors of pid, one "N -> TARGET" line each for the first 20 (a
+ * Check message is short); *n gets their count.
+ */
+static const char *
+fd_list(pid_t pid, int *n)
+{
+	const char *dir = h_fmt("/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	const char *list = "";
+	struct dirent *e;
+	char link[256];
+	ssize_t len;
+
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	*n = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		len = readlink(h_fmt("%s/%s", dir, e->d_name), link,
+		    sizeof(link) - 1);
+		link[len > 0 ? len : 0] = '\0';
+		if (++*n <= 20)
+			list = h_fmt("%s  %s -> %s\n", list, e->d_name, link);
+	}
+	(void)closedir(d);
+	return list;
+}
+
+/*
+ * 200 datagrams of 16 descriptors each, from the service and then from a
+ * process outside it: corral keeps none of them.
+ */
+START_TEST(notify_fds_closed)
+{
+	struct h_proc *c, *o;
+	const char *sock, *was, *now;
+	int before, mid, after;
+
+	c = h_corral(
+	    "[corral]\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:web]\n"
+	    "command = @SVC@/notifier @T@/n send:STATUS=phase-up send:READY=1\n"
+	    "    wait:@T@/go0 send:STATUS=phase-base\n"
+	    "    wait:@T@/go1 fds:200:16 send:STATUS=phase-service\n"
+	    "    wait:@T@/go2 send:STATUS=phase-outsider\n"
+	    "notify = yes\n");
+	ck_assert_msg(h_wait_text(h_path("status.json"), "phase-up", H_WAIT_MS),
+	    "the service did not report; %s", h_ctx(c));
+	/* A round trip more: whatever the start kept open is closed now. */
+	(void)h_write("go0", "");
+	ck_assert_msg(h_wait_text(h_path("status.json"), "phase-base",
+	    H_WAIT_MS), "the service did not report again; %s", h_ctx(c));
+	was = fd_list(c->corral, &before);
+	(void)h_write("go1", "");
+	ck_assert_msg(h_wait_text(h_path("status.json"), "phase-service",
+	    H_WAIT_MS), "corral did not take the STATUS= after the "
+	    "descriptors; %s", h_ctx(c));
+	now = fd_list(c->corral, &mid);
+	ck_assert_msg(mid == before, "corral had %d descriptors before 200 "
+	    "datagrams of 16 descriptors each from its service, %d after:\n"
+	    "%sbefore:\n%s", before, mid, now, was);
+
+	sock = h_event(h_path("n"), "start", 0).rest;
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", sock, 1), 0);
+	o = h_spawn("outsider", NULL, (const char *[]){ h_svc("notifier"),
+	    h_path("o"), "fds:200:16", NULL });
+	ck_assert_msg(h_wait_events(h_path("o"), "sent", 1, H_WAIT_MS),
+	    "the outsider did not send; %s", h_ctx(o));
+	h_signal(o, SIGKILL);
+	ck_assert(h_wait_exit(o, H_WAIT_MS));
+	(void)h_write("go2", "");
+	ck_assert_msg(h_wait_text(h_path("status.json"), "phase-outsider",
+	    H_WAIT_MS), "corral did not take the last STATUS=; %s", h_ctx(c));
+	now = fd_list(c->corral, &after);
+	ck_assert_msg(after == before, "corral had %d descriptors before 200 "
+	    "datagrams of 16 descriptors each from outside its service, %d "
+	    "after:\n%sbefore:\n%s", before, after, now, was);
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
 Suite *
 suite_notify(void)
 {
@@ -396,5 +664,8 @@ suite_notify(void)
 	h_add(s, notify_watchdog_pid_is_corral, 20);
 	h_add(s, notify_watchdog_pid_elsewhere, 20);
 	h_add(s, notify_vars_not_passed_on, 20);
+	h_add(s, notify_socket_symlink_race, 40);
+	h_add(s, notify_oversized_flood, 45);
+	h_add(s, notify_fds_closed, 20);
 	return s;
 }

@@ -16,6 +16,7 @@
 	X(pidmap_suite) \
 	X(output_suite) \
 	X(misc_suite) \
+	X(ratelimit_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
