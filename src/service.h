@@ -150,6 +150,7 @@ struct service {
 
 	unsigned	 failed_starts;	/* consecutive */
 	unsigned	 restarts;
+	unsigned long	 leftovers;	/* processes of its group reaped by corral */
 	double		 started_at;	/* CLOCK_MONOTONIC; 0: never started */
 	double		 started_wall;	/* the same moment, for people */
 	double		 ended_at;	/* CLOCK_MONOTONIC of the last exit */

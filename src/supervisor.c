@@ -4,10 +4,10 @@
  * children.c makes the processes; requests.c answers corralctl and reloads.
  *
  * Invariants:
- * - Every child of corral is reaped by one pid-0 ev_child watcher (libev
- *   reaps them all anyway, and drains every zombie within one loop turn);
- *   the pid map says whether a pid was a service, a hook, a check or an
- *   adopted orphan.
+ * - Every child of corral is reaped by reaper.c, within one loop turn;
+ *   the pid map says whether a pid was a service, a hook or a check, and
+ *   the group of any other tells a service's leftover from an adopted
+ *   orphan.
  * - A service is down when its main process has exited, its process group
  *   is empty and its output pipes are at end-of-file (or, past its stop
  *   window, given up on).  Members of the group that outlive the main process are
@@ -35,6 +35,7 @@
 #include "notify.h"
 #include "pidmap.h"
 #include "plan.h"
+#include "reaper.h"
 #include "service.h"
 #include "signals.h"
 #include "spawn.h"
@@ -1179,15 +1180,41 @@ recheck_lingering(void)
 	}
 }
 
+static bool
+pid_known(pid_t pid)
+{
+	enum pid_kind k = pidmap_get(&sv.pids, pid, NULL);
+
+	return k != PID_NONE && k != PID_ORPHAN;
+}
+
+/*
+ * A process that reached corral from inside a service's group (it
+ * outlived its parent there) is that service's leftover; any other is
+ * adopted, from outside every service.
+ */
 static void
-reaper_cb(struct ev_loop *loop, ev_child *w, int revents)
+count_stranger(pid_t pid, pid_t pgid)
+{
+	for (size_t i = 0; pgid != 0 && i < sv.n + sv.nretired; i++) {
+		struct service *s = any_service(i);
+
+		if (s->pgid == pgid) {
+			s->leftovers++;
+			log_debug("%s: reaped leftover process %d",
+			    s->conf->name, (int)pid);
+			return;
+		}
+	}
+	sv.adopted++;
+	log_debug("reaped adopted process %d", (int)pid);
+}
+
+static void
+reaped(pid_t pid, int status, pid_t pgid)
 {
 	void *owner = NULL;
-	pid_t pid = w->rpid;
-	int status = w->rstatus;
 
-	(void)loop;
-	(void)revents;
 	switch (pidmap_get(&sv.pids, pid, &owner)) {
 	case PID_SERVICE:
 		pidmap_del(&sv.pids, pid);
@@ -1208,8 +1235,7 @@ reaper_cb(struct ev_loop *loop, ev_child *w, int revents)
 		pidmap_del(&sv.pids, pid);
 		/* FALLTHROUGH */
 	case PID_NONE:
-		sv.adopted++;
-		log_debug("reaped adopted process %d", (int)pid);
+		count_stranger(pid, pgid);
 		break;
 	}
 	if (sv.nlingering > 0)
@@ -1583,8 +1609,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
 	svcnotify_init(loop, service_notified);
-	ev_child_init(&sv.reaper_w, reaper_cb, 0, 0);
-	ev_child_start(loop, &sv.reaper_w);
+	reaper_init(loop, pid_known, reaped);
 	/* Status file writes are batched: one per loop iteration at most. */
 	ev_prepare_init(&sv.prepare_w, prepare_cb);
 	ev_prepare_start(loop, &sv.prepare_w);
@@ -1653,6 +1678,10 @@ supervisor_report(void)
 		    "%u restart%s, %s", s->conf->name,
 		    service_state_name(s->state), how, s->restarts,
 		    s->restarts == 1 ? "" : "s", hook);
+		if (s->leftovers > 0)
+			log_info("report: %s: %lu leftover process%s reaped",
+			    s->conf->name, s->leftovers,
+			    s->leftovers == 1 ? "" : "es");
 	}
 	if (sv.adopted > 0 || sv.orphans_signalled > 0)
 		log_info("report: %lu adopted process%s reaped, %lu signalled "
@@ -1674,7 +1703,7 @@ supervisor_free(void)
 		sv_service_free(sv.retired[i]);
 	}
 	ev_prepare_stop(sv.loop, &sv.prepare_w);
-	ev_child_stop(sv.loop, &sv.reaper_w);
+	reaper_free();
 	svcnotify_free();
 	free(sv.retired);
 	free(sv.svcs);

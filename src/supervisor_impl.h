@@ -30,7 +30,6 @@ struct supervisor {
 	bool		 status_dirty;
 	int		 log_level_fixed;	/* by -v or -q; -1: no */
 	struct pidmap	 pids;
-	ev_child	 reaper_w;
 
 	enum sv_phase	 phase;
 	bool		 hurried_by_signal;

@@ -369,6 +369,34 @@ START_TEST(trust_stopped_service_is_continued)
 }
 END_TEST
 
+/*
+ * Finding 9: a process that outlived its parent inside a service's group
+ * is that service's leftover, not an adopted process; only one that came
+ * from outside every service group (here, one that made a session of its
+ * own) is adopted.  Before the fix both were counted as adopted.
+ */
+START_TEST(trust_leftovers_told_from_strangers)
+{
+	struct h_proc *c = h_corral(
+	    "[service:s]\n"
+	    "command = sh -c 'setsid sh -c \"echo >@T@/away; exec sleep 0.2\" &\n"
+	    "  sleep 30 & exec @SVC@/catch @T@/s TERM=exit:0'\n"
+	    "stop_timeout = 3s\n");
+
+	ck_assert_msg(h_wait_events(h_path("s"), "start", 1, H_WAIT_MS) &&
+	    h_wait_file(h_path("away"), H_WAIT_MS), "s did not start; %s",
+	    h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	ck_assert_msg(h_count_lines(c->err, "report: s: 1 leftover process "
+	    "reaped") == 1, "s's leftover was not counted as its own; %s",
+	    h_ctx(c));
+	ck_assert_msg(h_count_lines(c->err, "report: 1 adopted process "
+	    "reaped") == 1, "the process from outside s's group was not "
+	    "counted as adopted; %s", h_ctx(c));
+}
+END_TEST
+
 Suite *
 suite_trust(void)
 {
@@ -379,5 +407,6 @@ suite_trust(void)
 	h_add(s, trust_one_run_at_a_time_under_a_slow_reader, 50);
 	h_add(s, trust_backed_up_stdout_bounds_memory, 30);
 	h_add(s, trust_stopped_service_is_continued, 30);
+	h_add(s, trust_leftovers_told_from_strangers, 30);
 	return s;
 }
