@@ -1,8 +1,9 @@
 /*
  * Which of corral's children a pid is: a service's main process or its
  * cleanup hook.  Every reaped pid is looked up here; a pid that is not
- * found is an adopted orphan.  Open addressing with backward-shift deletion,
- * so lookups stay O(1) with thousands of services.
+ * found is a leftover of a service or an adopted orphan (reaper.h).  Open
+ * addressing with backward-shift deletion, so lookups stay O(1) with
+ * thousands of services.
  */
 #ifndef CORRAL_PIDMAP_H
 #define CORRAL_PIDMAP_H

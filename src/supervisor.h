@@ -1,10 +1,11 @@
 /*
  * The supervisor owns the set of services and everything corral does to
  * them: it carries out the actions that service.c's state machine decides,
- * reaps every child (services, hooks, adopted orphans), and runs the
- * shutdown: dependency order, deadline, orphans, exit status.
+ * takes every child that reaper.c reaps (services, hooks, checks, leftovers,
+ * adopted orphans), and runs the shutdown: dependency order, deadline,
+ * orphans, exit status.
  *
- * There is one supervisor per process, driven by libev's default loop.
+ * There is one supervisor per process, driven by the loop main.c makes.
  */
 #ifndef CORRAL_SUPERVISOR_H
 #define CORRAL_SUPERVISOR_H
