@@ -3,6 +3,7 @@
  * not wake up (SPEC §4, "It never polls").
  */
 #include <signal.h>
+#include <stdlib.h>
 
 #include "harness.h"
 
@@ -123,7 +124,9 @@ START_TEST(signals_strays_leave_corral_running)
 
 	(void)started(c, h_path("a"), 0);
 	for (size_t i = 0; i < sizeof(strays) / sizeof(*strays); i++)
-		h_signal(c, strays[i]);
+		/* valgrind takes SIGRTMAX for itself (VG_SIGVGKILL). */
+		if (strays[i] != 64 || getenv("VALGRIND_TARGET") == NULL)
+			h_signal(c, strays[i]);
 	h_signal(c, SIGUSR1);
 	ck_assert_msg(h_wait_events(h_path("a"), "USR1", 1, H_WAIT_MS),
 	    "USR1 after the strays was not relayed; %s", h_ctx(c));
