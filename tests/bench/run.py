@@ -38,6 +38,12 @@ Workloads (issue 8's numbering; ../shared/bench/peers.py numbers its own):
   W-idle  `corralctl status` with 1000 control connections open that send
       nothing (SPEC §12); per run the median of 5 calls.  Plus corral's
       descriptors while they are open.
+  W-stuck  corral's stderr a pipe that the suite holds open and never reads,
+      a crash-looping service (restart_delay = 0) and one with output =
+      prefix flooding its stderr (stop_timeout = 1s).  Once the pipe holds
+      60 KiB: `corralctl status` (per run the median and the max of 20
+      calls), then SIGTERM -> corral exited, the pipe still unread (SPEC
+      §12, §18).
 
 Every service is `sh -c ': > MARKER; exec sleep 100000'` unless noted: the
 marker dir is watched with inotify, so the moment the N-th service started is
@@ -63,6 +69,8 @@ import socket
 import statistics
 import struct
 import subprocess
+import termios
+import fcntl
 import sys
 import tempfile
 import time
@@ -72,6 +80,7 @@ REPO = Path(__file__).resolve().parents[2]
 MARKER_SH = ': > "$1"; exec sleep 100000'
 STUCK_SH = 'trap "" TERM; : > "$1"; exec sleep 100000'
 CRASH_SH = 'echo x >> "$1"; exit 1'
+FLOOD_SH = 'exec yes >&2'
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "--"]
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
        "LANG": "C.UTF-8"}
@@ -79,12 +88,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 FULL = dict(reps=5, settle=1.0, idle_n=10, window=10.0, signals=20,
             stop_n=50, stuck_timeout=0.5, orphans=5000, crash_window=60.0,
-            crash_slices=5, status_calls=5)
+            crash_slices=5, status_calls=5, stuck_calls=20)
 QUICK = dict(FULL, reps=2, signals=10, crash_window=10.0)
 
 BIG = 1000    # W9's number of services, also W1's largest size
 IDLE_CLIENTS = 1000   # W-idle's connections that send nothing
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle"]
+STUCK_FULL = 60 * 1024   # W-stuck: bytes in the unread pipe before measuring
+# W-stuck: what corral may add to the stop window at exit (sink.c's
+# FINAL_STALL_MS, the flush that gives up on a reader that takes nothing).
+STUCK_FLUSH_MS = 50
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck"]
 
 
 def log(msg):
@@ -146,6 +159,15 @@ FIGURES = [
     ("W-idle.status", "W-idle corralctl status, 1000 idle clients", "ms", "< 100",
      lambda m: m < 100),
     ("W-idle.fds", "W-idle corral's fds with 1000 idle clients open", "", "", None),
+    ("W-stuck.status", "W-stuck corralctl status, stderr stuck, median of {stuck_calls}",
+     "ms", "< 100", lambda m: m < 100),
+    ("W-stuck.status_max", "W-stuck corralctl status, stderr stuck, max of {stuck_calls}",
+     "ms", "< 100", lambda m: m < 100),
+    ("W-stuck.exit", "W-stuck SIGTERM -> corral exited, stderr stuck, 1 s window", "ms",
+     f"<= {1000 + STUCK_FLUSH_MS:,} (1 s window + {STUCK_FLUSH_MS} ms flush)",
+     lambda m: m <= 1000 + STUCK_FLUSH_MS),
+    ("W-stuck.restarts", "W-stuck crash loop while stuck: restarts per s", "", "", None),
+    ("W-stuck.fill", "W-stuck launch -> 60 KiB in the unread pipe", "ms", "", None),
 ]
 FIGURE_KEYS = {f[0] for f in FIGURES}
 
@@ -406,16 +428,19 @@ class Run:
         self.pid = None
         self.t_launch = None
         self.fifo = None
+        self.fds = []       # closed at teardown (W-stuck's unread pipe)
         Run.live.append(self)   # from now on teardown() cleans up after it
 
-    def spawn(self, argv, pid1=False):
+    def spawn(self, argv, pid1=False, stderr=None):
+        """stderr: a descriptor for the process's stderr (default: out.log)."""
         if pid1:
             argv = UNSHARE + argv
         with open(self.dir / "out.log", "wb") as out:
             self.t_launch = time.monotonic()
             self.proc = subprocess.Popen(argv, cwd=self.dir, env=ENV,
                                          stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT if stderr is None else stderr,
+                                         start_new_session=True)
         self.pid = self.proc.pid
         if pid1:    # the process under test is unshare's child, once it exec'd
             deadline = time.monotonic() + 10
@@ -454,6 +479,8 @@ def teardown(keep=False):
         run.watch.close()
         if run.fifo:
             run.fifo.close()
+        for fd in run.fds:
+            os.close(fd)
         if not keep:
             shutil.rmtree(run.dir, ignore_errors=True)
     Run.live.clear()
@@ -499,10 +526,11 @@ class Suite:
             setup(run)
         return run.spawn(make_argv(run))
 
-    def launch_corral(self, name, make_services, pid1=False, setup=None):
+    def launch_corral(self, name, make_services, pid1=False, setup=None, stderr=None):
         """Start corral on make_services(run): [(name, argv, {key: value})].
 
         setup(run), if given, runs before the launch (FIFOs the services open).
+        stderr, if given, is the descriptor corral's stderr goes to.
         """
         run = Run(self.tmp, name)
         if setup:
@@ -515,7 +543,7 @@ class Suite:
             lines += [f"{k} = {v}" for k, v in keys.items()]
         conf = run.dir / "corral.conf"
         conf.write_text("\n".join(lines) + "\n")
-        return run.spawn([str(self.corral_bin), "-c", str(conf)], pid1=pid1)
+        return run.spawn([str(self.corral_bin), "-c", str(conf)], pid1=pid1, stderr=stderr)
 
 
 def marker_services(n, **keys):
@@ -879,6 +907,66 @@ def run_idle_clients(suite):
             s.close()
 
 
+def fionread(fd):
+    """Bytes waiting in a pipe, from its read end."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def run_stuck(suite):
+    """W-stuck: status and SIGTERM -> exit while nobody reads corral's stderr."""
+    cfg, res = suite.cfg, suite.res
+    if not os.access(suite.ctl_bin, os.X_OK) or not suite.has_socket_key:
+        for k in ("W-stuck.status", "W-stuck.exit"):
+            res.mark(k, "skipped", "no corralctl or no control_socket key")
+        return
+    r, w = os.pipe2(os.O_CLOEXEC)
+    try:
+        run = suite.launch_corral("stuck", lambda rn: [
+            ("crash", ["/bin/sh", "-c", CRASH_SH, "sh", f"{rn.mdir}/starts"],
+             {"restart_delay": "0", "start_retries": "1000000"}),
+            ("flood", ["/bin/sh", "-c", FLOOD_SH],
+             {"output": "prefix", "stop_timeout": "1s"})], stderr=w)
+    finally:
+        os.close(w)     # the pipe's only writer is corral (and its services)
+    run.fds.append(r)   # held open, never read, until teardown
+    deadline = run.t_launch + 30
+    while fionread(r) < STUCK_FULL:
+        if time.monotonic() > deadline:
+            raise Failed(f"only {fionread(r)} bytes in corral's stderr after 30 s")
+        if not alive(run.pid):
+            raise Failed("corral exited before its stderr filled")
+        time.sleep(0.002)
+    res.add("W-stuck.fill", (time.monotonic() - run.t_launch) * 1e3)
+    time.sleep(cfg["settle"])   # stuck for a while, not just at the edge
+    starts0, t_s0 = count_lines(run.mdir / "starts"), time.monotonic()
+    argv = [str(suite.ctl_bin), "-s", str(run.dir / "corral.sock"), "status"]
+    times = []
+    for _ in range(cfg["stuck_calls"]):
+        t0 = time.monotonic()
+        p = subprocess.run(argv, env=ENV, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        times.append((time.monotonic() - t0) * 1e3)
+        if p.returncode != 0 or b"flood" not in p.stdout:
+            raise Failed(f"corralctl status exited {p.returncode}: "
+                         + p.stderr.decode(errors="replace").strip()[:200])
+        time.sleep(0.01)
+    res.add("W-stuck.status", statistics.median(times))
+    res.add("W-stuck.status_max", max(times))
+    res.add("W-stuck.restarts", (count_lines(run.mdir / "starts") - starts0)
+            / (time.monotonic() - t_s0))
+    if fionread(r) < STUCK_FULL:
+        raise Failed(f"corral's stderr drained to {fionread(r)} bytes, nobody reading")
+    watch = PidWatch([run.pid])
+    t0 = time.monotonic()
+    os.kill(run.pid, signal.SIGTERM)
+    exited = watch.collect(t0 + 15)
+    if run.pid not in exited:
+        raise Failed("corral still running 15 s after SIGTERM, stderr stuck")
+    res.add("W-stuck.exit", (exited[run.pid] - t0) * 1e3)
+    if run.proc.wait() != 0:
+        res.note("W-stuck.exit", f"corral exited with status {run.proc.returncode}")
+
+
 def fmt(v, unit):
     if unit == "" and float(v).is_integer():
         return f"{v:,.0f}"
@@ -1074,6 +1162,9 @@ def main():
         if "W-idle" in wls:
             phase(f"W-idle status behind {IDLE_CLIENTS} idle clients",
                   repeat(run_idle_clients, ["W-idle.status"]))
+        if "W-stuck" in wls:
+            phase("W-stuck status and shutdown, stderr never read",
+                  repeat(run_stuck, ["W-stuck.status", "W-stuck.exit"]))
     finally:
         teardown(suite.keep)
         if not suite.keep:

@@ -16,10 +16,23 @@ drives it, checks what must hold, and kills whatever is left by pid.
   idle      1,000 control connections that send nothing and stay open, then
             --status `corralctl status` calls: latency median and max, and
             corral's fd count before and after
+  stuck-stderr  corral's stderr a pipe nobody reads (held open), a service
+            crash-looping with restart_delay = 0 and one with output = prefix
+            flooding its stderr, for --stuck seconds (default 60, at most
+            600): every second `corralctl status` latency, VmRSS and fd
+            count; then SIGTERM with a reader reading from then on: exit
+            time, every line whole, and the "N lines dropped" line once the
+            stream drained.  Fails if status ever takes over 1 s, RSS grows
+            by more than 1 MiB, or corral takes over 10 s to exit
 """
 import argparse
 import ctypes
+import fcntl
 import os
+import re
+import select
+import struct
+import termios
 import resource
 import signal
 import socket
@@ -68,15 +81,18 @@ def cpu_s(pid):
 
 
 class Corral:
-    def __init__(self, conf_text, name):
+    def __init__(self, conf_text, name, stderr=None):
+        """stderr: a descriptor for corral's stderr; then corral is not -q."""
         self.dir = tempfile.mkdtemp(prefix=f"corral-stress-{name}-")
         self.conf = os.path.join(self.dir, "corral.conf")
         self.sock = os.path.join(self.dir, "corral.sock")
         self.write(conf_text)
-        self.err = open(os.path.join(self.dir, "stderr"), "w")
-        self.proc = subprocess.Popen([CORRAL, "-q", "-c", self.conf],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self.err,
+        if stderr is None:
+            self.err = open(os.path.join(self.dir, "stderr"), "w")
+        argv = [CORRAL, "-q", "-c", self.conf] if stderr is None else [CORRAL, "-c", self.conf]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.err if stderr is None else stderr,
                                      start_new_session=True)
 
     def write(self, text):
@@ -360,6 +376,103 @@ def run_idle(args):
     return ok
 
 
+def fionread(fd):
+    """Bytes waiting in a pipe, from its read end."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+STUCK_FULL = 60 * 1024
+WHOLE = re.compile(rb"^(corral: (?!.*corral: ).*|flood \| y)$")
+DRAINED = re.compile(rb"^corral: \d+ lines? dropped: stderr was not being read$")
+AT_EXIT = re.compile(rb"^corral: \d+ lines? dropped at exit: stderr was not being read$")
+
+
+def run_stuck_stderr(args):
+    secs = max(1, min(args.stuck, 600))
+    r, w = os.pipe2(os.O_CLOEXEC)
+    try:
+        c = Corral("[service:crash]\ncommand = sh -c 'exit 1'\nrestart_delay = 0\n"
+                   "start_retries = 1000000\n"
+                   "[service:flood]\ncommand = sh -c 'exec yes >&2'\noutput = prefix\n"
+                   "stop_timeout = 1s\n", "stuck-stderr", stderr=w)
+    finally:
+        os.close(w)
+    pid = c.proc.pid
+    try:
+        end = time.monotonic() + 30
+        while fionread(r) < STUCK_FULL:
+            if time.monotonic() > end or c.proc.poll() is not None:
+                raise AssertionError(f"corral's stderr never filled ({fionread(r)} bytes)")
+            time.sleep(0.005)
+        c.wait_for(lambda: c.running(1), 10, "status to answer")
+        fd0, rss0 = steady_nfds(pid), rss_kib(pid)
+        lat, rss, fds, least = [], [], [], fionread(r)
+        t_next = time.monotonic()
+        t_end = t_next + secs
+        while time.monotonic() < t_end:
+            t_next += 1
+            t = time.monotonic()
+            try:
+                p = subprocess.run([CORRALCTL, "-s", c.sock, "status"],
+                                   capture_output=True, timeout=10)
+                lat.append(time.monotonic() - t if p.returncode == 0 else float("inf"))
+            except subprocess.TimeoutExpired:
+                lat.append(float("inf"))
+            rss.append(rss_kib(pid))
+            fds.append(nfds(pid))
+            least = min(least, fionread(r))
+            time.sleep(max(0.0, t_next - time.monotonic()))
+        fd1, rss1 = steady_nfds(pid), rss_kib(pid)
+
+        # SIGTERM, and from then on a reader that reads everything.
+        data, drained = [], []
+        pidfd = os.pidfd_open(pid)
+
+        def reader():
+            while True:
+                chunk = os.read(r, 65536)
+                if not chunk:
+                    return
+                data.append(chunk)
+                if not drained and fionread(r) == 0 and \
+                        not select.select([pidfd], [], [], 0)[0]:
+                    drained.append(time.monotonic())
+
+        th = threading.Thread(target=reader, daemon=True)
+        t0 = time.monotonic()
+        c.proc.send_signal(signal.SIGTERM)
+        th.start()
+        exited = bool(select.select([pidfd], [], [], 10)[0])
+        took = time.monotonic() - t0
+        os.close(pidfd)
+        status = c.proc.wait() if exited else None
+    finally:
+        c.kill_tree()
+    th.join(5)      # EOF once corral and its services are gone
+    text = b"".join(data)
+    lines = text.split(b"\n")
+    tail = lines.pop()      # b"" when the last line ended
+    torn = [ln for ln in lines if not WHOLE.match(ln)] + ([tail] if tail else [])
+    dropped = [ln.decode() for ln in lines if DRAINED.match(ln) or AT_EXIT.match(ln)]
+    drained_ok = not drained or any(DRAINED.match(ln) for ln in lines)
+    os.close(r)
+    worst = max(lat)
+    ok = (worst <= 1.0 and max(rss) - rss0 <= 1024 and rss1 - rss0 <= 1024
+          and exited and not torn and drained_ok and not th.is_alive())
+    srt = sorted(lat)
+    print(f"stuck-stderr: {secs} s with corral's stderr unread (pipe never below "
+          f"{least} bytes); {len(lat)} x corralctl status: median "
+          f"{srt[len(srt) // 2] * 1000:.1f} ms, max {worst * 1000:.1f} ms; RSS "
+          f"{rss0} -> {rss1} KiB (max {max(rss)}); fds {fd0} -> {fd1} (samples "
+          f"{min(fds)}-{max(fds)}); SIGTERM -> exit "
+          + (f"{took * 1000:.0f} ms, status {status}" if exited else "over 10 s")
+          + f"; read after SIGTERM: {len(text):,} bytes, {len(lines):,} lines, "
+          f"{len(torn)} not whole {[ln[:60] for ln in torn[:2]]}; drained before "
+          f"exit: {'yes' if drained else 'no'}; dropped-lines line: "
+          f"{dropped if dropped else 'none'} -> {'ok' if ok else 'FAIL'}")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -371,12 +484,15 @@ def main():
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--idle", type=int, default=1000)
     ap.add_argument("--status", type=int, default=100)
+    ap.add_argument("--stuck", type=int, default=60,
+                    help="seconds of stuck-stderr (at most 600)")
     args = ap.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         sys.exit("stress: cannot become a child subreaper")
     runs = {"signals": run_signals, "reloads": run_reloads, "many": run_many,
-            "clients": run_clients, "idle": run_idle, "crashloop": run_crashloop}
+            "clients": run_clients, "idle": run_idle, "crashloop": run_crashloop,
+            "stuck-stderr": run_stuck_stderr}
     names = args.only.split(",") if args.only else list(runs)
     failed = 0
     for name in names:
