@@ -676,6 +676,11 @@ act_escalate(struct service *s)
 		send_stop(s, window);
 		break;
 	case STOP_WINDOW:
+		/* Only its pipes were left to wait for: no kill, no recheck. */
+		if (s->pid == 0 && group_empty(s)) {
+			s->phase = STOP_KILLED;
+			return pipes_left(s);
+		}
 		send_kill(s, "still running at the end of its stop window");
 		break;
 	case STOP_KILLED:

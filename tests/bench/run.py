@@ -95,8 +95,10 @@ BIG = 1000    # W9's number of services, also W1's largest size
 IDLE_CLIENTS = 1000   # W-idle's connections that send nothing
 STUCK_FULL = 60 * 1024   # W-stuck: bytes in the unread pipe before measuring
 # W-stuck: what corral may add to the stop window at exit (sink.c's
-# FINAL_STALL_MS, the flush that gives up on a reader that takes nothing).
+# FINAL_STALL_MS, the flush that gives up on a reader that takes nothing),
+# and its own exit work (W5 measures that at 6 ms for 50 services).
 STUCK_FLUSH_MS = 50
+STUCK_EXIT_MS = 10
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck"]
 
 
@@ -164,8 +166,9 @@ FIGURES = [
     ("W-stuck.status_max", "W-stuck corralctl status, stderr stuck, max of {stuck_calls}",
      "ms", "< 100", lambda m: m < 100),
     ("W-stuck.exit", "W-stuck SIGTERM -> corral exited, stderr stuck, 1 s window", "ms",
-     f"<= {1000 + STUCK_FLUSH_MS:,} (1 s window + {STUCK_FLUSH_MS} ms flush)",
-     lambda m: m <= 1000 + STUCK_FLUSH_MS),
+     f"<= {1000 + STUCK_FLUSH_MS + STUCK_EXIT_MS:,} (1 s window + "
+     f"{STUCK_FLUSH_MS} ms flush + {STUCK_EXIT_MS} ms exit)",
+     lambda m: m <= 1000 + STUCK_FLUSH_MS + STUCK_EXIT_MS),
     ("W-stuck.restarts", "W-stuck crash loop while stuck: restarts per s", "", "", None),
     ("W-stuck.fill", "W-stuck launch -> 60 KiB in the unread pipe", "ms", "", None),
 ]
