@@ -1547,8 +1547,9 @@ START_TEST(control_status_file_dir_swap)
 	    "only %d times in 20 s; %s", h_count_lines(v.runs, "run"),
 	    h_ctx(c));
 	ck_assert_msg(!is_victim_touched(&v), "after %d runs of a service (a "
-	    "status write each) while nobody swapped %s with a symlink to %s, root's %s is now:\n%s\n"
-	    "(%s.tmp %s)", h_count_lines(v.runs, "run"), dir, victim, v.file,
+	    "status write each) while nobody swapped %s with a symlink to "
+	    "%s, root's %s is now:\n%s\n(%s.tmp %s)",
+	    h_count_lines(v.runs, "run"), dir, victim, v.file,
 	    h_read(v.file) ? h_read(v.file) : strerror(errno), v.file,
 	    access(h_fmt("%s.tmp", v.file), F_OK) == 0 ? "exists" : "absent");
 	stop_swapper(&w);
