@@ -24,6 +24,7 @@
 #include "log.h"
 #include "strbuf.h"
 #include "supervisor.h"
+#include "trustdir.h"
 #include "values.h"
 
 #define MAX_WORDS	256
@@ -53,11 +54,15 @@ static struct {
 	ev_timer	 pause_w;	/* accepting paused after a failure */
 	bool		 accept_failing;	/* warned, not yet recovered */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int		 dir;		/* the socket's directory, or -1 */
+	const char	*base;		/* the socket's name in dir */
+	dev_t		 dev;		/* the socket's inode, once made */
+	ino_t		 ino;
 	uid_t		 uid;
 	gid_t		 gid;		/* control_group, or (gid_t)-1 */
 	struct client	*clients;
 	size_t		 nclients;
-} ctl = { .fd = -1 };
+} ctl = { .fd = -1, .dir = -1 };
 
 /* --- requests ---------------------------------------------------------- */
 
@@ -403,16 +408,53 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* --- the socket -------------------------------------------------------- */
 
 /*
+ * The socket's directory may be writable by a service's user (nothing
+ * forbids control_socket = /srv/app/ctl.sock), so as root corral never names
+ * the socket by its path after start-up: ctl.dir is that directory, opened
+ * once by trustdir_open(), and the socket is bound, connected to, checked,
+ * given its group and removed as ctl.base relative to it.  bind() and
+ * connect() take no directory descriptor, so they run with the working
+ * directory moved to ctl.dir for the one call; corral is single-threaded
+ * and starts no service before control_init(), so nothing else sees it.
+ */
+static int
+sock_in_dir(int dir, int fd, const struct sockaddr_un *sa, bool is_bind)
+{
+	int cwd, r, saved;
+
+	if ((cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fchdir(dir) == -1) {
+		saved = errno;
+		(void)close(cwd);
+		errno = saved;
+		return -1;
+	}
+	if (is_bind)
+		r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	else
+		r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	saved = errno;
+	if (fchdir(cwd) == -1) {
+		r = -1;
+		saved = errno;
+	}
+	(void)close(cwd);
+	errno = saved;
+	return r;
+}
+
+/*
  * A socket file left by a corral that died is replaced; one that a live
  * corral answers on, or anything that is not a socket, is not touched.
  */
 static int
-clear_stale(const char *path, const struct sockaddr_un *sa)
+clear_stale(const struct sockaddr_un *sa)
 {
 	struct stat st;
 	int fd, r;
 
-	if (lstat(path, &st) == -1)
+	if (fstatat(ctl.dir, ctl.base, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		errno = EEXIST;
@@ -420,7 +462,7 @@ clear_stale(const char *path, const struct sockaddr_un *sa)
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	r = sock_in_dir(ctl.dir, fd, sa, false);
 	(void)close(fd);
 	if (r == 0) {
 		errno = EADDRINUSE;
@@ -428,46 +470,117 @@ clear_stale(const char *path, const struct sockaddr_un *sa)
 	}
 	if (errno != ECONNREFUSED)
 		return -1;
-	return unlink(path);
+	return unlinkat(ctl.dir, ctl.base, 0);
+}
+
+/*
+ * Makes sure that what is at ctl.base is the socket just bound, with mode
+ * (and group, if gid is not -1), and records its inode for control_free().
+ * bind() made it with the mode already (the umask), owned by corral's
+ * euid and with corral's egid, or the directory's group if that is
+ * set-group-ID.  Whoever can write the directory may have put something
+ * else at ctl.base since, so the name is opened without following a link
+ * (O_PATH | O_NOFOLLOW) and changed only through that descriptor, and only
+ * if it is a socket of corral's euid with one link, as no one else can make
+ * one: anything else is refused (EEXIST) and left alone.
+ *
+ * Why not setegid(control_gid) around bind() instead: a corral that is not
+ * root but a member of control_group may chown to it but not setegid to
+ * it, and a set-group-ID directory would override it anyway.  Giving the
+ * group a moment after bind() exposes nothing: the socket does not listen
+ * yet, so a connect() to it is refused.
+ */
+static int
+check_socket(gid_t gid, mode_t mode)
+{
+	struct stat st;
+	char proc[64];
+	int fd, saved;
+
+	fd = openat(ctl.dir, ctl.base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
+		errno = EEXIST;
+		goto fail;
+	}
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) == -1)
+		goto fail;
+	/*
+	 * Only a default ACL on the directory overrides the umask.  An O_PATH
+	 * descriptor takes no fchmod(); its /proc link names that inode and
+	 * no other, whatever happens to the name.
+	 */
+	if ((st.st_mode & 07777) != mode) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, mode) == -1)
+			goto fail;
+	}
+	ctl.dev = st.st_dev;
+	ctl.ino = st.st_ino;
+	(void)close(fd);
+	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
 }
 
 static int
 make_socket(const char *path, const struct config *conf)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t old;
-	int fd, saved;
+	gid_t gid = conf->control_group != NULL ? conf->control_gid :
+	    (gid_t)-1;
+	/* Never reachable by others, not even for a moment after bind(). */
+	mode_t mode = gid != (gid_t)-1 ? 0660 : 0600, old;
+	int fd, r, saved;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
-	if (clear_stale(path, &sa) == -1)
+	/* ctl.base points into ctl.path: conf goes at a reload. */
+	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	if ((ctl.dir = trustdir_open(ctl.path, &ctl.base)) == -1)
 		return -1;
+	/* Relative: bound and connected to in ctl.dir (sock_in_dir). */
+	strcpy(sa.sun_path, ctl.base);
+	if (clear_stale(&sa) == -1)
+		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
-		return -1;
-	/* Never reachable by others, not even between bind and chmod. */
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		saved = errno;
-		(void)umask(old);
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
+		goto fail;
+	old = umask(~mode & 0777);
+	r = sock_in_dir(ctl.dir, fd, &sa, true);
+	saved = errno;
 	(void)umask(old);
-	if ((conf->control_group != NULL &&
-	    (chown(path, (uid_t)-1, conf->control_gid) == -1 ||
-	    chmod(path, 0660) == -1)) || listen(fd, 64) == -1) {
-		saved = errno;
-		(void)unlink(path);
+	if (r == -1) {
 		(void)close(fd);
 		errno = saved;
-		return -1;
+		goto fail;
+	}
+	if (check_socket(gid, mode) == -1 || listen(fd, 64) == -1) {
+		saved = errno;
+		/* Only the socket made here, never what replaced it. */
+		if (errno != EEXIST)
+			(void)unlinkat(ctl.dir, ctl.base, 0);
+		(void)close(fd);
+		errno = saved;
+		goto fail;
 	}
 	return fd;
+fail:
+	saved = errno;
+	(void)close(ctl.dir);
+	ctl.dir = -1;
+	errno = saved;
+	return -1;
 }
 
 int
@@ -498,7 +611,6 @@ control_init(struct ev_loop *loop, const struct config *conf)
 		    path);
 		return 0;
 	}
-	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	ev_io_init(&ctl.accept_w, accept_cb, ctl.fd, EV_READ);
 	ev_io_start(loop, &ctl.accept_w);
 	/* Armed by ev_timer_again(): a stopped timer keeps what was left. */
@@ -510,6 +622,8 @@ control_init(struct ev_loop *loop, const struct config *conf)
 void
 control_free(void)
 {
+	struct stat st;
+
 	while (ctl.clients != NULL)
 		client_close(ctl.clients);
 	if (ctl.fd == -1)
@@ -518,6 +632,19 @@ control_free(void)
 	ev_timer_stop(ctl.loop, &ctl.pause_w);
 	(void)close(ctl.fd);
 	ctl.fd = -1;
-	if (unlink(ctl.path) == -1 && errno != ENOENT)
+	/*
+	 * Removed relative to its directory, and only if the name is still
+	 * the socket made at start-up: whoever can write the directory may
+	 * have put something else there.
+	 */
+	if (fstatat(ctl.dir, ctl.base, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			log_warn("unable to remove control socket %s", ctl.path);
+	} else if (st.st_dev != ctl.dev || st.st_ino != ctl.ino)
+		log_warnx("control socket %s was replaced by someone else; "
+		    "leaving it", ctl.path);
+	else if (unlinkat(ctl.dir, ctl.base, 0) == -1 && errno != ENOENT)
 		log_warn("unable to remove control socket %s", ctl.path);
+	(void)close(ctl.dir);
+	ctl.dir = -1;
 }

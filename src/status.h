@@ -21,9 +21,21 @@ void	status_json(struct strbuf *b, struct service *const *svcs, size_t n);
 
 /*
  * Writes the JSON of svcs to path through a temporary file in the same
- * directory and rename(2), so a reader sees the old file or the new one,
+ * directory and renameat(2), all relative to the directory opened by
+ * status_open(), so a reader sees the old file or the new one,
  * never half of one.  Returns 0, or -1 with errno set.
  */
 int	status_write(const char *path, struct service *const *svcs, size_t n);
+
+/*
+ * Opens the directory of path for status_write() (see trustdir_open()), if
+ * not open for path already; status_write() calls it too.  Called before
+ * any service starts, so none can have swapped a directory on the way yet.
+ * Returns 0, or -1 with errno set.
+ */
+int	status_open(const char *path);
+
+/* Closes that directory. */
+void	status_close(void);
 
 #endif

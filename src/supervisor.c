@@ -1619,6 +1619,9 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	ev_prepare_init(&sv.prepare_w, prepare_cb);
 	ev_prepare_start(loop, &sv.prepare_w);
 	sv.status_dirty = conf->status_file != NULL;
+	/* Before any service runs; on failure, the first write warns. */
+	if (conf->status_file != NULL)
+		(void)status_open(conf->status_file);
 	return 0;
 oom:
 	log_errorx("out of memory");
@@ -1710,6 +1713,7 @@ supervisor_free(void)
 	ev_prepare_stop(sv.loop, &sv.prepare_w);
 	reaper_free();
 	svcnotify_free();
+	status_close();
 	free(sv.retired);
 	free(sv.svcs);
 	plan_free(&sv.plan);

@@ -1300,6 +1300,266 @@ START_TEST(control_status_file_never_writes_through)
 }
 END_TEST
 
+/* ---- paths a user can swap under corral (SPEC §12) ---- */
+
+struct swap {
+	struct passwd	*pw;
+	const char	*log;		/* the swapper's record */
+	struct h_proc	*swapper;
+};
+
+/* Starts swapper MODE PATH TARGET as nobody; false (skipped) without. */
+static bool
+start_swapper(struct swap *w, const char *mode, const char *path,
+    const char *target)
+{
+	const struct h_spawn_opts as_nobody = { .user = "nobody" };
+
+	if (geteuid() != 0 || (w->pw = getpwnam("nobody")) == NULL) {
+		fprintf(stderr, "SKIP %s: needs root and a user nobody\n",
+		    tcase_name());
+		return false;
+	}
+	w->log = h_write("swap.log", "");
+	ck_assert_msg(chown(w->log, w->pw->pw_uid, w->pw->pw_gid) == 0,
+	    "chown %s: %s", w->log, strerror(errno));
+	w->swapper = h_spawn("swapper", &as_nobody, (const char *const[]){
+	    h_svc("swapper"), mode, w->log, path, target, NULL });
+	ck_assert_msg(h_wait_events(w->log, "swapping", 1, H_WAIT_MS),
+	    "the swapper did not start; %s", h_ctx(w->swapper));
+	return true;
+}
+
+static void
+stop_swapper(struct swap *w)
+{
+	h_signal(w->swapper, SIGKILL);
+	ck_assert_msg(h_wait_exit(w->swapper, H_WAIT_MS), "the swapper did "
+	    "not end; %s", h_ctx(w->swapper));
+}
+
+static bool
+is_past_control_init(const void *arg)
+{
+	const struct h_proc *c = arg;
+	const char *err = h_read(c->err);
+
+	return err != NULL && (strstr(err, "corral: started with") != NULL ||
+	    strstr(err, "unable to create control socket") != NULL);
+}
+
+/*
+ * One start of corral on conf, up to the point where its control socket is
+ * made or refused, then its end: 0 (stopped by SIGTERM) or 1 (refused).
+ * Whether it started is returned.
+ */
+static bool
+start_and_stop(const char *conf)
+{
+	struct h_proc *c = h_corral(conf);
+
+	ck_assert_msg(h_wait_until(is_past_control_init, c, H_WAIT_MS),
+	    "corral neither started nor refused its socket; %s", h_ctx(c));
+	if (strstr(h_read(c->err), "corral: started with") == NULL) {
+		h_expect_exit(c, 1, H_WAIT_MS);
+		return false;
+	}
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	return true;
+}
+
+#define SWAP_ROUNDS	200
+
+/*
+ * corral as root with control_group, its socket in a directory of nobody's
+ * where nobody keeps renaming a symlink to root's 0600 file over the socket
+ * the moment it appears (between bind() and what corral does next): root's
+ * file keeps its owner, group and mode, over SWAP_ROUNDS starts.
+ */
+START_TEST(control_group_socket_symlink_race)
+{
+	struct swap w = { 0 };
+	const char *target = h_write("target", "root's own\n"), *sock;
+	struct group *gr;
+	struct stat st;
+	int started = 0;
+
+	ck_assert_msg(chmod(target, 0600) == 0, "chmod: %s", strerror(errno));
+	if (geteuid() == 0 && getpwnam("nobody") != NULL)
+		(void)h_mkdir("w", 0700, getpwnam("nobody")->pw_uid,
+		    getpwnam("nobody")->pw_gid);
+	sock = h_path("w/ctl.sock");
+	if (!start_swapper(&w, "sock", sock, target))
+		return;
+	gr = getgrgid(w.pw->pw_gid);
+	ck_assert_msg(gr != NULL, "no group %d", (int)w.pw->pw_gid);
+	for (int i = 0; i < SWAP_ROUNDS; i++) {
+		started += start_and_stop(h_fmt(
+		    "[corral]\n"
+		    "control_socket = @T@/w/ctl.sock\n"
+		    "control_group = %s\n"
+		    "log_level = debug\n"
+		    "\n"
+		    "[service:a]\n"
+		    "command = sleep 1000\n", gr->gr_name));
+		ck_assert_msg(stat(target, &st) == 0 && st.st_uid == 0 &&
+		    st.st_gid == 0 && (st.st_mode & 07777) == 0600,
+		    "start %d of corral with control_group = %s, while nobody "
+		    "raced a symlink over its socket, left root's 0600 file "
+		    "%s uid %d gid %d mode %04o", i + 1, gr->gr_name, target,
+		    (int)st.st_uid, (int)st.st_gid,
+		    (unsigned)(st.st_mode & 07777));
+		/* What the swapper left at the name stops the next start. */
+		if (lstat(sock, &st) == 0 && !S_ISSOCK(st.st_mode))
+			ck_assert_msg(unlink(sock) == 0, "unlink %s: %s", sock,
+			    strerror(errno));
+	}
+	stop_swapper(&w);
+	fprintf(stderr, "%s: %d of %d starts made a socket\n", tcase_name(),
+	    started, SWAP_ROUNDS);
+}
+END_TEST
+
+/* A socket at path that nothing listens on, as a dead corral leaves. */
+static void
+make_dead_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_msg(fd != -1 && bind(fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) == 0, "bind %s: %s", path, strerror(errno));
+	(void)close(fd);
+}
+
+/*
+ * The control socket's directory is in one of nobody's, which nobody keeps
+ * swapping with a symlink to a directory of root's that holds a dead socket
+ * of the same name: corral never removes it (as a stale socket at start-up
+ * or as its own at exit), over SWAP_ROUNDS starts.
+ */
+START_TEST(control_socket_dir_swap)
+{
+	struct swap w = { 0 };
+	const char *victim, *dir;
+	struct stat st0, st;
+	int started = 0;
+
+	victim = h_mkdir("victim", 0700, 0, 0);
+	make_dead_socket(h_path("victim/ctl.sock"));
+	ck_assert_msg(lstat(h_path("victim/ctl.sock"), &st0) == 0, "lstat: %s",
+	    strerror(errno));
+	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
+		(void)h_mkdir("w", 0755, getpwnam("nobody")->pw_uid,
+		    getpwnam("nobody")->pw_gid);
+		(void)h_mkdir("w/d", 0755, getpwnam("nobody")->pw_uid,
+		    getpwnam("nobody")->pw_gid);
+	}
+	dir = h_path("w/d");
+	if (!start_swapper(&w, "dir", dir, victim))
+		return;
+	for (int i = 0; i < SWAP_ROUNDS; i++) {
+		started += start_and_stop(
+		    "[corral]\n"
+		    "control_socket = @T@/w/d/ctl.sock\n"
+		    "log_level = debug\n"
+		    "\n"
+		    "[service:a]\n"
+		    "command = sleep 1000\n");
+		ck_assert_msg(lstat(h_path("victim/ctl.sock"), &st) == 0 &&
+		    st.st_ino == st0.st_ino, "start %d of corral, while nobody "
+		    "swapped %s with a symlink to %s, removed root's %s/ctl.sock",
+		    i + 1, dir, victim, victim);
+	}
+	stop_swapper(&w);
+	fprintf(stderr, "%s: %d of %d starts made a socket\n", tcase_name(),
+	    started, SWAP_ROUNDS);
+}
+END_TEST
+
+struct victim {
+	const char	*runs;		/* one line per run of the service */
+	const char	*file;		/* root's file in root's directory */
+	ino_t		 ino;
+};
+
+static bool
+is_victim_touched(const struct victim *v)
+{
+	struct stat st;
+	char *text = h_read(v->file);
+
+	return text == NULL || strcmp(text, "root's own\n") != 0 ||
+	    lstat(v->file, &st) == -1 || st.st_ino != v->ino ||
+	    access(h_fmt("%s.tmp", v->file), F_OK) == 0;
+}
+
+static bool
+is_swap_over(const void *arg)
+{
+	const struct victim *v = arg;
+
+	return h_count_lines(v->runs, "run") >= 300 || is_victim_touched(v);
+}
+
+/*
+ * The status file's directory is in one of nobody's, which nobody keeps
+ * swapping with a symlink to a directory of root's that holds a file of the
+ * same name; a service that exits at once gives corral a status write at
+ * every turn: root's file is never written, replaced or joined by a .tmp.
+ */
+START_TEST(control_status_file_dir_swap)
+{
+	struct swap w = { 0 };
+	struct victim v;
+	struct stat st;
+	struct h_proc *c;
+	const char *victim, *dir;
+
+	victim = h_mkdir("victim", 0700, 0, 0);
+	v.file = h_write("victim/status.json", "root's own\n");
+	v.runs = h_write("runs", "");
+	ck_assert_msg(chmod(v.file, 0600) == 0 && lstat(v.file, &st) == 0,
+	    "%s: %s", v.file, strerror(errno));
+	v.ino = st.st_ino;
+	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
+		(void)h_mkdir("w", 0755, getpwnam("nobody")->pw_uid,
+		    getpwnam("nobody")->pw_gid);
+		(void)h_mkdir("w/d", 0755, getpwnam("nobody")->pw_uid,
+		    getpwnam("nobody")->pw_gid);
+	}
+	dir = h_path("w/d");
+	if (!start_swapper(&w, "dir", dir, victim))
+		return;
+	c = h_corral(
+	    "[corral]\n"
+	    "status_file = @T@/w/d/status.json\n"
+	    "\n"
+	    "[service:a]\n"
+	    "command = @SVC@/stamp @T@/runs run true\n"
+	    "restart = always\n"
+	    "restart_delay = 0\n"
+	    "start_seconds = 0\n"
+	    "start_retries = 100000\n");
+	ck_assert_msg(h_wait_until(is_swap_over, &v, 20000), "the service ran "
+	    "only %d times in 20 s; %s", h_count_lines(v.runs, "run"),
+	    h_ctx(c));
+	ck_assert_msg(!is_victim_touched(&v), "after %d runs of a service (a "
+	    "status write each) while nobody swapped %s with a symlink to "
+	    "%s, root's %s is now:\n%s\n(%s.tmp %s)",
+	    h_count_lines(v.runs, "run"), dir, victim, v.file,
+	    h_read(v.file) ? h_read(v.file) : strerror(errno), v.file,
+	    access(h_fmt("%s.tmp", v.file), F_OK) == 0 ? "exists" : "absent");
+	stop_swapper(&w);
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	ck_assert_msg(!is_victim_touched(&v), "at its exit corral wrote its "
+	    "status into root's %s:\n%s", v.file, h_tail(v.file));
+}
+END_TEST
+
 Suite *
 suite_control(void)
 {
@@ -1317,6 +1577,9 @@ suite_control(void)
 	h_add(s, control_accept_out_of_descriptors, 20);
 	h_add(s, control_status_file_always_whole, 30);
 	h_add(s, control_status_file_never_writes_through, 20);
+	h_add(s, control_group_socket_symlink_race, 120);
+	h_add(s, control_socket_dir_swap, 120);
+	h_add(s, control_status_file_dir_swap, 40);
 	h_add(s, control_check_probe, 20);
 	h_add(s, control_default_socket_unavailable, 20);
 	return s;
