@@ -65,11 +65,14 @@ emit(struct output_stream *st, const char *line, size_t len)
 		pause_stream(st);
 }
 
-void
+size_t
 output_split(struct output_stream *st, const char *buf, size_t len,
     void (*emit_fn)(struct output_stream *, const char *, size_t))
 {
-	while (len > 0) {
+	size_t all = len;
+
+	/* Stops at the bound: a short line may cost far more than its bytes. */
+	while (len > 0 && st->acct.queued < OUTPUT_QUEUE_MAX) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t n = nl != NULL ? (size_t)(nl - buf) : len;
 		size_t take;
@@ -95,7 +98,7 @@ output_split(struct output_stream *st, const char *buf, size_t len,
 		    (st->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
 			log_warnx("%s: out of memory; dropping output",
 			    st->prefix);
-			return;
+			return all;
 		}
 		take = OUTPUT_LINE_MAX - st->partial_len;
 		if (take > n)
@@ -116,9 +119,47 @@ output_split(struct output_stream *st, const char *buf, size_t len,
 			st->just_split = true;
 		}
 	}
+	return all - len;
 }
 
 enum read_result { READ_DATA, READ_AGAIN, READ_END, READ_FULL };
+
+/*
+ * What a read brought but the bound left unsplit waits in the stream (at
+ * most one read) until the sink takes enough: the pipe is not read again
+ * before it is out.
+ */
+static void
+hold(struct output_stream *st, const char *buf, size_t len, size_t used)
+{
+	if (used == len)
+		return;
+	if (st->held == NULL && (st->held = malloc(READ_CHUNK)) == NULL) {
+		log_warnx("%s: out of memory; dropping output", st->prefix);
+		return;
+	}
+	memcpy(st->held, buf + used, len - used);
+	st->held_off = 0;
+	st->held_len = len - used;
+	pause_stream(st);
+}
+
+static enum read_result
+split_held(struct output_stream *st)
+{
+	size_t n = output_split(st, st->held + st->held_off, st->held_len,
+	    emit);
+
+	st->held_off += n;
+	st->held_len -= n;
+	if (st->held_len > 0) {
+		pause_stream(st);
+		return READ_FULL;
+	}
+	free(st->held);
+	st->held = NULL;
+	return READ_DATA;
+}
 
 static enum read_result
 read_some(struct output_stream *st)
@@ -127,11 +168,13 @@ read_some(struct output_stream *st)
 	size_t room;
 	ssize_t r;
 
+	if (st->held_len > 0)
+		return split_held(st);
 	if (st->acct.queued >= OUTPUT_QUEUE_MAX) {
 		pause_stream(st);
 		return READ_FULL;
 	}
-	/* Never more than the bound has room for: memory stays bounded. */
+	/* Never more than the bound has room for; what the split leaves waits. */
 	room = OUTPUT_QUEUE_MAX - st->acct.queued;
 	if (room > sizeof(buf))
 		room = sizeof(buf);
@@ -145,7 +188,7 @@ read_some(struct output_stream *st)
 	if (r > 0) {
 		if (st->finishing)
 			st->finish_left -= (size_t)r;
-		output_split(st, buf, (size_t)r, emit);
+		hold(st, buf, (size_t)r, output_split(st, buf, (size_t)r, emit));
 		return READ_DATA;
 	}
 	if (r == -1 && errno == EAGAIN)
@@ -248,6 +291,7 @@ output_stream_abandon(struct output_stream *st)
 		return;
 	if (ioctl(st->fd, FIONREAD, &left) == -1)
 		left = 0;
+	left += (int)st->held_len;
 	if (left > 0)
 		log_warnx("%s: %d bytes of output dropped: %s was not being "
 		    "read", st->prefix, left,
@@ -280,6 +324,9 @@ output_stream_close(struct output_stream *st)
 	st->partial_len = 0;
 	free(st->partial);
 	st->partial = NULL;
+	free(st->held);
+	st->held = NULL;
+	st->held_len = 0;
 	/*
 	 * Its waiting lines still go out, but no longer on its account: the
 	 * stream may be freed (its service retired) before they do.

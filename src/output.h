@@ -32,6 +32,9 @@ struct output_stream {
 	bool		 paused;	/* back-pressure: not reading */
 	bool		 finishing;	/* its writer ended: close when read out */
 	size_t		 finish_left;	/* bytes the pipe held when it ended */
+	char		*held;		/* read, not split yet: over the bound */
+	size_t		 held_off;
+	size_t		 held_len;
 	char		*partial;	/* a line without its newline yet */
 	size_t		 partial_len;
 	bool		 just_split;	/* a full-length piece went out last */
@@ -75,9 +78,11 @@ bool	output_stream_paused(const struct output_stream *st);
 
 /*
  * Splits buf into lines for st, calling emit for each complete line (without
- * its newline); keeps an unfinished tail in st->partial.  Exposed for tests.
+ * its newline); keeps an unfinished tail in st->partial.  Stops before a
+ * line once st has OUTPUT_QUEUE_MAX bytes waiting; returns the bytes it
+ * took.  Exposed for tests.
  */
-void	output_split(struct output_stream *st, const char *buf, size_t len,
+size_t	output_split(struct output_stream *st, const char *buf, size_t len,
 	    void (*emit)(struct output_stream *, const char *, size_t));
 
 #endif

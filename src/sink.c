@@ -108,6 +108,12 @@ sink_init(struct ev_loop *loop, const struct sink_ops *ops)
 	mode = LOOP;
 }
 
+/*
+ * An account is charged what its chunks hold in memory: their bytes and
+ * their headers, so that many short lines cannot hide behind a small count.
+ */
+#define CHUNK_COST(len)	(sizeof(struct chunk) + (len))
+
 static void
 charge(struct chunk *c, size_t n)
 {
@@ -127,7 +133,7 @@ drop_all(struct sink *k)
 		if (c->own)
 			k->own_queued -= c->len - c->off;
 		k->lost_at_exit++;
-		charge(c, c->len - c->off);
+		charge(c, CHUNK_COST(c->len - c->off));
 		free(c);
 	}
 	k->head = k->tail = NULL;
@@ -181,12 +187,14 @@ flush(struct sink *k)
 		c->off += r;
 		if (c->own)
 			k->own_queued -= r;
-		charge(c, r);
-		if (c->off < c->len)
+		if (c->off < c->len) {
+			charge(c, r);
 			break;
+		}
 		k->head = c->next;
 		if (k->head == NULL)
 			k->tail = NULL;
+		charge(c, r + sizeof(*c));
 		free(c);
 	}
 	if (sk_loop == NULL)
@@ -248,7 +256,7 @@ enqueue(struct sink *k, const struct iovec *iov, int n, size_t taken,
 	if (own)
 		k->own_queued += len;
 	if (a != NULL)
-		a->queued += len;
+		a->queued += CHUNK_COST(len);
 	if (k->tail != NULL)
 		k->tail->next = c;
 	else

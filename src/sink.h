@@ -27,7 +27,7 @@ enum sink_id { SINK_STDOUT, SINK_STDERR, SINK__COUNT };
 
 /* What a relayed writer has waiting in a sink. */
 struct sink_account {
-	size_t		 queued;
+	size_t		 queued;	/* bytes of memory, headers included */
 	/* Called after some of its bytes went out (or were dropped). */
 	void		(*released)(struct sink_account *);
 };

@@ -359,6 +359,52 @@ START_TEST(trust_backed_up_stdout_bounds_memory)
 }
 END_TEST
 
+/*
+ * Found by review: the bound counted bytes read, but each byte of an empty
+ * line became a whole queued line (prefix, chunk header): a 64 KiB read of
+ * newlines under a long name held 8 MB.  Memory is charged as it is held,
+ * and splitting stops at the bound.
+ */
+START_TEST(trust_empty_lines_stay_within_the_bound)
+{
+	int fd;
+	const char *sock = h_path("ctl.sock");
+	const char *name = "a-service-whose-name-is-long-enough-to-make-each-line-costly";
+	struct h_proc *c = pipe_corral(h_fmt(
+	    "[corral]\n"
+	    "control_socket = %s\n"
+	    "[service:%s]\n"
+	    "command = sh -c 'tr \"\\\\0\" \"\\\\n\" </dev/zero |\n"
+	    "  exec dd bs=64k iflag=fullblock status=none'\n"
+	    "output = prefix\n"
+	    "stop_timeout = 1s\n", sock, name), 1, &fd);
+	long long rss0, rss;
+	struct cu_run r;
+
+	ck_assert_msg(h_wait_file(sock, H_WAIT_MS), "no control socket; %s",
+	    h_ctx(c));
+	rss0 = h_status_num(c->corral, "VmRSS");
+	ck_assert_msg(h_poll_until(pipe_full, &fd, H_WAIT_MS), "corral's "
+	    "stdout did not fill up; %s", h_ctx(c));
+	/* Answers: corral went round its loop, reading until it paused. */
+	for (int i = 0; i < 3; i++) {
+		r = cu_ctl(sock, "status", NULL);
+		ck_assert_msg(r.code == 0, "status: %s", cu_ctx(&r));
+	}
+	rss = h_status_num(c->corral, "VmRSS");
+	if (cu_asan(c->corral) || cu_valgrind(c->corral))
+		fprintf(stderr, "%s: under ASan or valgrind; RSS not "
+		    "compared\n", tcase_name());
+	else
+		ck_assert_msg(rss0 > 0 && rss - rss0 < 4 * 1024, "corral's "
+		    "VmRSS went from %lld to %lld KiB with a flood of empty "
+		    "lines backed up; %s", rss0, rss, h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	(void)close(fd);
+}
+END_TEST
+
 /* The pid of corral's one child, waited for. */
 static pid_t
 only_child(struct h_proc *c)
@@ -444,6 +490,7 @@ suite_trust(void)
 	h_add(s, trust_dropped_lines_are_counted, 30);
 	h_add(s, trust_one_run_at_a_time_under_a_slow_reader, 50);
 	h_add(s, trust_backed_up_stdout_bounds_memory, 30);
+	h_add(s, trust_empty_lines_stay_within_the_bound, 30);
 	h_add(s, trust_stopped_service_is_continued, 30);
 	h_add(s, trust_leftovers_told_from_strangers, 30);
 	return s;
