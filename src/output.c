@@ -45,8 +45,15 @@ released(struct sink_account *a)
 
 	if (st->paused && a->queued <= OUTPUT_QUEUE_MAX / 2) {
 		st->paused = false;
-		if (st->fd != -1)
-			ev_io_start(out_loop, &st->w);
+		if (st->fd == -1)
+			return;
+		ev_io_start(out_loop, &st->w);
+		/*
+		 * Lines held in the stream, or a pipe to finish, need no new
+		 * byte in the pipe: an empty pipe would never wake the watcher.
+		 */
+		if (st->held_len > 0 || st->finishing)
+			ev_feed_event(out_loop, &st->w, EV_READ);
 	}
 }
 

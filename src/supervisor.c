@@ -1101,6 +1101,10 @@ hook_ended(struct service *s, int status)
 	s->hook_status = status;
 	if (sv_finish_output(s, true))
 		hook_complete(s);
+	else if (s->hook_timed_out || (sv.phase != SV_RUNNING &&
+	    !ev_is_active(&s->hook_timer_w)))
+		/* Its bound is spent, or a shutdown has none to give it. */
+		hook_give_up_output(s);
 	else
 		s->hook_output_wait = true;
 }
@@ -1177,11 +1181,16 @@ static void orphans_check(void);
 static void
 recheck_lingering(void)
 {
-	for (size_t i = 0; i < sv.n && sv.nlingering > 0; i++) {
-		struct service *s = sv.svcs[i];
+	for (size_t i = 0; i < sv.n + sv.nretired && sv.nlingering > 0; i++) {
+		struct service *s = any_service(i);
 
-		if (s->lingering && is_down(s))
+		if (!s->lingering)
+			continue;
+		if (is_down(s))
 			sv_dispatch(s, SE_DOWN);
+		else if (s->phase == STOP_KILLED && s->pid == 0 &&
+		    group_empty(s))
+			arm(&s->timer_w, 0);	/* only its pipes are left */
 	}
 }
 
@@ -1422,6 +1431,26 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * A shutdown cannot wait on a reader that does not read: a service past
+ * its window waits no more for its pipes, and a hook that has ended no more
+ * for its own when nothing bounds that wait (cleanup_timeout = infinity).
+ */
+static void
+stop_waiting_on_readers(void)
+{
+	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
+		struct service *s = any_service(i);
+
+		if (s->state == SS_STOPPING && s->phase == STOP_KILLED &&
+		    !ev_is_active(&s->timer_w))
+			arm(&s->timer_w, 0);
+		if (s->hook_output_wait && (sv.hurry ||
+		    !ev_is_active(&s->hook_timer_w)))
+			hook_give_up_output(s);
+	}
+}
+
 void
 sv_begin_shutdown(const char *why)
 {
@@ -1443,13 +1472,10 @@ sv_begin_shutdown(const char *why)
 		stop_checks(s);
 		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
-		/* Past its window, waiting on a reader: a shutdown cannot. */
-		if (s->state == SS_STOPPING && s->phase == STOP_KILLED &&
-		    !ev_is_active(&s->timer_w))
-			arm(&s->timer_w, 0);
 		if (!isinf(sv.plan.latest_kill[i]))
 			s->kill_by = sv.shutdown_at + sv.plan.latest_kill[i];
 	}
+	stop_waiting_on_readers();
 	for (size_t i = 0; i < sv.n; i++) {
 		struct service *s = sv.svcs[i];
 
@@ -1470,6 +1496,7 @@ hurry_up(void)
 		if (s->state == SS_STOPPING && s->phase != STOP_KILLED)
 			send_kill(s, "second shutdown signal");
 	}
+	stop_waiting_on_readers();
 	if (sv.phase == SV_ORPHANS) {
 		sv.orphan_kill = true;
 		orphans_check();

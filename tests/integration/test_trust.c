@@ -405,6 +405,55 @@ START_TEST(trust_empty_lines_stay_within_the_bound)
 }
 END_TEST
 
+/*
+ * Found by review: a cleanup hook that ends (or is killed at its
+ * cleanup_timeout) with output still in its pipe while nobody reads
+ * corral's stdout kept the shutdown waiting for ever.  SIGTERM must end
+ * corral within the windows, in both cases.
+ */
+static void
+hook_output_stuck(const char *timeout, int lines, int status)
+{
+	int fd;
+	struct h_proc *c = pipe_corral(h_fmt(
+	    "[corral]\n"
+	    "control_socket = none\n"
+	    "[service:d]\n"
+	    "command = sleep 1000\n"
+	    "output = prefix\n"
+	    "stop_timeout = 1s\n"
+	    "cleanup_timeout = %s\n"
+	    "cleanup = sh -c 'yes 0123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789 | head -n %d'\n",
+	    timeout, lines), 1, &fd);
+
+	ck_assert_msg(h_wait_text(c->err, "d: running", H_WAIT_MS), "d did "
+	    "not start; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	ck_assert_msg(h_wait_text(c->err, "d: running cleanup hook",
+	    H_WAIT_MS), "no hook; %s", h_ctx(c));
+	h_expect_exit(c, status, 3 * H_WAIT_MS / 2);
+	(void)close(fd);
+}
+
+/*
+ * It ends with lines in its pipe (more than corral's stdout and corral
+ * hold, less than that and its own pipe); nothing bounds the wait but
+ * corral.
+ */
+START_TEST(trust_hook_output_stuck_at_shutdown)
+{
+	hook_output_stuck("infinity", 1700, 0);
+}
+END_TEST
+
+/* It blocks on its writes and is killed at its cleanup_timeout: exit 3. */
+START_TEST(trust_hook_killed_with_output_stuck)
+{
+	hook_output_stuck("2s", 5000, 3);
+}
+END_TEST
+
 /* The pid of corral's one child, waited for. */
 static pid_t
 only_child(struct h_proc *c)
@@ -491,6 +540,8 @@ suite_trust(void)
 	h_add(s, trust_one_run_at_a_time_under_a_slow_reader, 50);
 	h_add(s, trust_backed_up_stdout_bounds_memory, 30);
 	h_add(s, trust_empty_lines_stay_within_the_bound, 30);
+	h_add(s, trust_hook_output_stuck_at_shutdown, 30);
+	h_add(s, trust_hook_killed_with_output_stuck, 30);
 	h_add(s, trust_stopped_service_is_continued, 30);
 	h_add(s, trust_leftovers_told_from_strangers, 30);
 	return s;
