@@ -316,12 +316,8 @@ sink_relay(enum sink_id id, struct sink_account *a, const struct iovec *iov,
 	struct sink *k = &sinks[id];
 	size_t taken = 0;
 
-	if (mode != LOOP) {
-		for (int i = 0; i < n; i++)
-			write_direct(k->fd, iov[i].iov_base, iov[i].iov_len);
-		return;
-	}
-	if (k->broken)
+	/* Services are read only while the loop runs; after it, never wait. */
+	if (mode != LOOP || k->broken)
 		return;
 	if (k->head == NULL && (taken = put(k, iov, n)) == iov_len(iov, n))
 		return;
