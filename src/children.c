@@ -346,17 +346,14 @@ sv_output_paused(const struct service *s, bool hook)
 }
 
 bool
-sv_hook_output_done(const struct service *s)
+sv_output_done(const struct service *s, bool hook)
 {
-	return s->io == NULL || (!output_stream_open_p(&s->io->hook_out[0]) &&
-	    !output_stream_open_p(&s->io->hook_out[1]));
-}
+	const struct output_stream *out;
 
-bool
-sv_output_done(const struct service *s)
-{
-	return s->io == NULL || (!output_stream_open_p(&s->io->out[0]) &&
-	    !output_stream_open_p(&s->io->out[1]));
+	if (s->io == NULL)
+		return true;
+	out = hook ? s->io->hook_out : s->io->out;
+	return !output_stream_open_p(&out[0]) && !output_stream_open_p(&out[1]);
 }
 
 /*

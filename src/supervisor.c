@@ -127,7 +127,7 @@ group_empty(const struct service *s)
 static bool
 is_down(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s) && sv_output_done(s);
+	return s->pid == 0 && group_empty(s) && sv_output_done(s, false);
 }
 
 static void
@@ -226,7 +226,7 @@ act_spawn(struct service *s)
 
 	/* One live run per service, always (SPEC §12). */
 	CORRAL_ASSERT(s->pid == 0 && s->pgid == 0 && s->hook_pid == 0 &&
-	    !s->hook_output_wait && sv_output_done(s),
+	    !s->hook_output_wait && sv_output_done(s, false),
 	    "%s: spawn while pid %d, group %d or hook %d is alive",
 	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid);
 	s->run++;
@@ -642,7 +642,7 @@ static enum svc_event
 pipes_left(struct service *s)
 {
 	s->pgid = 0;
-	if (sv_output_done(s))
+	if (sv_output_done(s, false))
 		return SE_DOWN;
 	if (!sv_output_paused(s, false))
 		log_warnx("%s: its output pipe is still held open by a process "
@@ -1115,7 +1115,7 @@ sv_hook_stream_eof(struct output_stream *st, void *ctx)
 	struct service *s = ctx;
 
 	(void)st;
-	if (s->hook_output_wait && sv_hook_output_done(s))
+	if (s->hook_output_wait && sv_output_done(s, true))
 		hook_complete(s);
 }
 

@@ -105,9 +105,8 @@ bool	sv_finish_output(struct service *s, bool hook);
 void	sv_abandon_output(struct service *s, bool hook);
 /* Whether a pipe of the main process (or hook) waits for corral's stdout or stderr. */
 bool	sv_output_paused(const struct service *s, bool hook);
-/* Whether the main process's output pipes reached end-of-file. */
-bool	sv_output_done(const struct service *s);
-bool	sv_hook_output_done(const struct service *s);
+/* Whether the output pipes of the main process (or hook) are closed. */
+bool	sv_output_done(const struct service *s, bool hook);
 /* supervisor.c: a pipe of the main process, or of the hook, closed. */
 void	sv_stream_eof(struct output_stream *st, void *ctx);
 void	sv_hook_stream_eof(struct output_stream *st, void *ctx);

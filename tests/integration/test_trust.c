@@ -111,6 +111,13 @@ read_to_eof(struct h_proc *c, int fd, size_t *len, int timeout_ms)
 	return buf;
 }
 
+/* A service that restarts at once, for ever: corral logs each run. */
+static const char crash_loop[] =
+    "[service:crash]\n"
+    "command = true\n"
+    "restart = always\n"
+    "start_seconds = 0\n";
+
 /*
  * Finding 3 of issue 16: with corral's stderr a pipe nobody reads, a
  * crash-looping service and a service that floods its stderr through
@@ -125,14 +132,11 @@ START_TEST(trust_stuck_stderr_keeps_the_loop)
 	struct h_proc *c = pipe_corral(h_fmt(
 	    "[corral]\n"
 	    "control_socket = %s\n"
-	    "[service:crash]\n"
-	    "command = true\n"
-	    "restart = always\n"
-	    "start_seconds = 0\n"
+	    "%s"
 	    "[service:loud]\n"
 	    "command = sh -c 'exec yes loud >&2'\n"
 	    "output = prefix\n"
-	    "stop_timeout = 1s\n", sock), 2, &fd);
+	    "stop_timeout = 1s\n", sock, crash_loop), 2, &fd);
 	char *text;
 	size_t len;
 
@@ -172,10 +176,7 @@ START_TEST(trust_dropped_lines_are_counted)
 	struct h_proc *c = pipe_corral(h_fmt(
 	    "[corral]\n"
 	    "control_socket = %s\n"
-	    "[service:crash]\n"
-	    "command = true\n"
-	    "restart = always\n"
-	    "start_seconds = 0\n", sock), 2, &fd);
+	    "%s", sock, crash_loop), 2, &fd);
 	static char buf[1 << 20];
 	size_t len = 0;
 	struct tj *st;
