@@ -37,6 +37,7 @@ CORRAL_SRCS = src/values.c src/sink.c src/log.c src/config.c src/service.c src/p
 	      src/ratelimit.c \
 	      src/children.c src/reaper.c src/supervisor.c src/requests.c src/signals.c \
 	      src/creds.c src/main.c
+CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 
@@ -123,6 +124,13 @@ lint: $(BUILD)/.deps-ok
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --std=c11 -D_GNU_SOURCE --inline-suppr src/
 
+# The code map (tests/tools/): the longest functions, the calls between
+# corral's files, and the cycles among them.
+map: $(CORRAL_OBJS)
+	@echo "longest functions:"; tests/tools/funclen --top 10
+	@echo "calls between files:"; tests/tools/filecalls $(CORRAL_OBJS)
+	@echo "cycles between files:"; tests/tools/filecalls --cycles $(CORRAL_OBJS) || true
+
 run: $(BUILD)/corral
 	$(BUILD)/corral -c conf/demo.conf
 
@@ -207,8 +215,8 @@ bench-peers: all
 	@$(call need,$(PEER_PACKAGES),true)
 	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
 
-.PHONY: all deps check check-unit check-integration sanitize lint run install clean fuzz \
-	coverage valgrind stress bench bench-peers
+.PHONY: all deps check check-unit check-integration sanitize lint map run install clean \
+	fuzz coverage valgrind stress bench bench-peers
 .DELETE_ON_ERROR:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
