@@ -33,7 +33,7 @@ DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 CORRAL_SRCS = src/values.c src/sink.c src/log.c src/config.c src/service.c src/plan.c \
 	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
 	      src/strbuf.c src/status.c src/ctlpath.c src/trustdir.c src/control.c \
-	      src/svcnotify.c \
+	      src/verbs.c src/svcnotify.c \
 	      src/ratelimit.c \
 	      src/children.c src/reaper.c src/supervisor.c src/requests.c src/signals.c \
 	      src/creds.c src/main.c

@@ -26,6 +26,7 @@
 #include "supervisor.h"
 #include "trustdir.h"
 #include "values.h"
+#include "verbs.h"
 
 #define MAX_WORDS	256
 
@@ -66,15 +67,60 @@ static struct {
 
 /* --- requests ---------------------------------------------------------- */
 
+static int
+unknown_request(const char *verb, struct strbuf *body)
+{
+	sb_printf(body, "unknown or incomplete request '%.64s' (see "
+	    "corralctl(1))\n", verb);
+	return -1;
+}
+
+/* Carries out v with its n arguments and the options it takes in opts. */
+static int
+run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
+    struct strbuf *body)
+{
+	char err[VALUE_ERR_MAX];
+	int sig;
+
+	switch (v->id) {
+	case VERB_STATUS:
+		return supervisor_status(args, n, (opts & VOPT(JSON)) != 0,
+		    body);
+	case VERB_START:
+		return supervisor_control(CTL_START, args, n, body);
+	case VERB_STOP:
+		return supervisor_control(CTL_STOP, args, n, body);
+	case VERB_RESTART:
+		return supervisor_control(CTL_RESTART, args, n, body);
+	case VERB_SIGNAL:
+		if (parse_signal(args[1], &sig, err) == -1) {
+			sb_printf(body, "%s\n", err);
+			return -1;
+		}
+		return supervisor_signal(args[0], sig, body);
+	case VERB_RELOAD:
+		return supervisor_reload((opts & VOPT(DRY_RUN)) != 0, body);
+	case VERB_SHUTDOWN:
+		return supervisor_shutdown_request(body);
+	case VERB_CHECK:
+		return supervisor_check(body);
+	case VERB__COUNT:
+		break;
+	}
+	/* A verb of verbs.h with no case here: the unit test names it. */
+	return unknown_request(v->name, body);
+}
+
 void
 control_execute(char *line, struct strbuf *reply)
 {
 	char *words[MAX_WORDS], *save = NULL, *w;
-	size_t n = 0;
+	size_t n = 0, first = 1;
 	struct strbuf body = { 0 };
-	bool json = false, dry = false;
-	int r = -1;
-	size_t first = 1;
+	const struct verb *v;
+	unsigned opts = 0, o;
+	int r;
 
 	for (w = strtok_r(line, " \t", &save); w != NULL && n < MAX_WORDS;
 	    w = strtok_r(NULL, " \t", &save))
@@ -83,41 +129,17 @@ control_execute(char *line, struct strbuf *reply)
 		sb_printf(reply, "error\nempty request\n");
 		return;
 	}
-	while (first < n && words[first][0] == '-') {
-		if (strcmp(words[first], "--json") == 0)
-			json = true;
-		else if (strcmp(words[first], "--dry-run") == 0)
-			dry = true;
-		else
-			break;
+	/* Skipped after any verb: `start --json web` has always started web. */
+	while (first < n && (o = verb_option(words[first])) != 0) {
+		opts |= o;
 		first++;
 	}
-	if (strcmp(words[0], "status") == 0)
-		r = supervisor_status(words + first, n - first, json, &body);
-	else if (strcmp(words[0], "start") == 0 && n > first)
-		r = supervisor_control(CTL_START, words + first, n - first, &body);
-	else if (strcmp(words[0], "stop") == 0 && n > first)
-		r = supervisor_control(CTL_STOP, words + first, n - first, &body);
-	else if (strcmp(words[0], "restart") == 0 && n > first)
-		r = supervisor_control(CTL_RESTART, words + first, n - first,
+	v = verb_find(words[0]);
+	if (v != NULL && verb_args_ok(v, n - first))
+		r = run_verb(v, words + first, n - first, opts & v->options,
 		    &body);
-	else if (strcmp(words[0], "signal") == 0 && n == first + 2) {
-		char err[VALUE_ERR_MAX];
-		int sig;
-
-		if (parse_signal(words[first + 1], &sig, err) == -1)
-			sb_printf(&body, "%s\n", err);
-		else
-			r = supervisor_signal(words[first], sig, &body);
-	} else if (strcmp(words[0], "reload") == 0 && n == first)
-		r = supervisor_reload(dry, &body);
-	else if (strcmp(words[0], "shutdown") == 0 && n == first)
-		r = supervisor_shutdown_request(&body);
-	else if (strcmp(words[0], "check") == 0 && n == first)
-		r = supervisor_check(&body);
 	else
-		sb_printf(&body, "unknown or incomplete request '%.64s' (see "
-		    "corralctl(1))\n", words[0]);
+		r = unknown_request(words[0], &body);
 	sb_printf(reply, "%s\n", r == 0 ? "ok" : "error");
 	if (body.len > 0)
 		sb_printf(reply, "%s", body.p);
