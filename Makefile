@@ -82,7 +82,7 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/.deps-ok
 $(BUILD)/corral: $(LIB_OBJS) $(BUILD)/obj/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-$(BUILD)/corralctl: $(BUILD)/obj/ctl.o $(BUILD)/obj/ctlpath.o
+$(BUILD)/corralctl: $(BUILD)/obj/ctl.o $(BUILD)/obj/ctlpath.o $(BUILD)/obj/verbs.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/.deps-ok

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "control.h"
 #include "ctlpath.h"
+#include "verbs.h"
 
 enum { EX_DONE, EX_FAILED, EX_USAGE, EX_UNREACHABLE, EX_DENIED };
 
@@ -34,39 +34,43 @@ usage(FILE *out)
 	    "       corralctl [-s SOCKET] shutdown | check\n");
 }
 
-static int
-build_request(int argc, char *argv[], bool json, char *buf, size_t len)
+/*
+ * Writes the request for the command line argv[0..argc): the verb, the
+ * options it takes among opts, then its arguments.  An option may also
+ * come right after the verb, as in `corralctl status --json`.  Returns the
+ * verb, or NULL for a line that corral would not take (a usage error).
+ */
+static const struct verb *
+build_request(int argc, char *argv[], unsigned opts, char *buf, size_t len)
 {
-	static const struct { const char *verb; int min, max; } verbs[] = {
-		{ "status", 0, INT_MAX }, { "start", 1, INT_MAX },
-		{ "stop", 1, INT_MAX }, { "restart", 1, INT_MAX },
-		{ "signal", 2, 2 }, { "reload", 0, 1 }, { "shutdown", 0, 0 },
-		{ "check", 0, 0 },
-	};
-	size_t n = 0;
-	int i, nargs = argc - 1;
+	const struct verb *v = verb_find(argv[0]);
+	unsigned o;
+	size_t n;
+	int i, first = 1;
 
-	for (i = 0; i < (int)(sizeof(verbs) / sizeof(verbs[0])); i++)
-		if (strcmp(argv[0], verbs[i].verb) == 0)
-			break;
-	if (i == (int)(sizeof(verbs) / sizeof(verbs[0])) ||
-	    nargs < verbs[i].min || nargs > verbs[i].max)
-		return -1;
-	if (strcmp(argv[0], "reload") == 0 && nargs == 1 &&
-	    strcmp(argv[1], "--dry-run") != 0)
-		return -1;
-	n += (size_t)snprintf(buf + n, len - n, "%s%s", argv[0],
-	    json && strcmp(argv[0], "status") == 0 ? " --json" : "");
-	for (i = 1; i < argc && n < len; i++) {
+	if (v == NULL)
+		return NULL;
+	if (argc > 1 && (o = verb_option(argv[1]) & v->options) != 0) {
+		opts |= o;
+		first = 2;
+	}
+	if (!verb_args_ok(v, (size_t)(argc - first)))
+		return NULL;
+	n = (size_t)snprintf(buf, len, "%s", v->name);
+	for (i = 0; i < VOPT__COUNT; i++)
+		if (opts & v->options & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, " %s",
+			    verb_option_words[i]);
+	for (i = first; i < argc && n < len; i++) {
 		if (strpbrk(argv[i], " \t\n") != NULL || *argv[i] == '\0')
-			return -1;
+			return NULL;
 		n += (size_t)snprintf(buf + n, len - n, " %s", argv[i]);
 	}
 	if (n + 2 > len)
-		return -1;
+		return NULL;
 	buf[n++] = '\n';
 	buf[n] = '\0';
-	return 0;
+	return v;
 }
 
 /* Returns the socket, -2 when permission was denied, -1 otherwise. */
@@ -171,7 +175,8 @@ main(int argc, char *argv[])
 	};
 	const char *path = NULL;
 	char req[CONTROL_REQUEST_MAX], *reply, *body;
-	bool json = false;
+	const struct verb *v = NULL;
+	unsigned opts = 0;
 	int ch, fd, status;
 
 	while ((ch = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
@@ -180,7 +185,7 @@ main(int argc, char *argv[])
 			path = optarg;
 			break;
 		case 'j':
-			json = true;
+			opts |= VOPT(JSON);
 			break;
 		case 'h':
 			usage(stdout);
@@ -192,15 +197,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	/* --json may also follow the verb, as in `corralctl status --json`. */
-	if (argc >= 2 && strcmp(argv[0], "status") == 0 &&
-	    strcmp(argv[1], "--json") == 0) {
-		json = true;
-		argv[1] = argv[0];
-		argc--;
-		argv++;
-	}
-	if (argc < 1 || build_request(argc, argv, json, req, sizeof(req)) == -1) {
+	if (argc < 1 ||
+	    (v = build_request(argc, argv, opts, req, sizeof(req))) == NULL) {
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -231,7 +229,7 @@ main(int argc, char *argv[])
 		status = EX_DENIED;
 	} else {
 		/* Status and check failures are answers: print them on stdout. */
-		fputs(body, strcmp(argv[0], "check") == 0 ? stdout : stderr);
+		fputs(body, v->id == VERB_CHECK ? stdout : stderr);
 		status = EX_FAILED;
 	}
 	free(reply);
