@@ -17,6 +17,7 @@
 	X(output_suite) \
 	X(misc_suite) \
 	X(ratelimit_suite) \
+	X(verbs_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
