@@ -37,7 +37,6 @@
 #include "plan.h"
 #include "reaper.h"
 #include "service.h"
-#include "signals.h"
 #include "spawn.h"
 #include "status.h"
 #include "supervisor.h"
