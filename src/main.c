@@ -186,6 +186,22 @@ fill_stdio(void)
 	return close(fd);
 }
 
+/* SIGHUP: errors are logged by the reload itself; nobody reads the reply. */
+static void
+reload_on_hup(void)
+{
+	struct strbuf reply = { 0 };
+
+	(void)supervisor_reload(false, &reply);
+	sb_free(&reply);
+}
+
+static const struct signal_ops on_signal = {
+	.shutdown = supervisor_shutdown_signal,
+	.forward = supervisor_forward,
+	.reload = reload_on_hup,
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -240,7 +256,7 @@ main(int argc, char *argv[])
 	log_start_loop(loop);
 	output_init(loop);
 	(void)notify_init(loop);	/* on failure, corral runs without it */
-	if (signals_init(loop, c, o.config != NULL) == -1 ||
+	if (signals_init(loop, c, o.config != NULL, &on_signal) == -1 ||
 	    supervisor_init(loop, c) == -1) {
 		config_free(c);
 		return EXIT_CONFIG;

@@ -80,31 +80,26 @@ start_one(struct service *s, struct strbuf *reply)
 {
 	s->want_up = true;
 	s->failed_starts = 0;
-	switch (s->state) {
-	case SS_IDLE:
+	if (s->state == SS_IDLE) {
 		sv_start_dependents();
 		if (s->state == SS_IDLE)
 			sb_printf(reply, "%s: waiting for its dependencies\n",
 			    s->conf->name);
 		return;
-	case SS_STOPPED:
-	case SS_FAILED:
-		sv_dispatch(s, SE_START);
-		break;
-	case SS_BACKOFF:
-		sv_dispatch(s, SE_TIMEOUT);	/* no more waiting */
-		break;
-	case SS_STOPPING:
-	case SS_CLEANUP:
+	}
+	if (service_is_stopping(s) || s->state == SS_CLEANUP) {
 		s->restart_pending = true;
 		s->want_up = false;
 		sb_printf(reply, "%s: will start once stopped\n", s->conf->name);
 		return;
-	default:
+	}
+	/* Stopped, failed, or in back-off (which it cuts short). */
+	if (service_transition(s->state, SE_START)->next == SS_NONE) {
 		sb_printf(reply, "%s: already %s\n", s->conf->name,
 		    service_state_name(s->state));
 		return;
 	}
+	sv_dispatch(s, SE_START);
 	sb_printf(reply, "%s: %s\n", s->conf->name, service_state_name(s->state));
 }
 
@@ -113,15 +108,16 @@ stop_one(struct service *s, enum svc_reason reason, bool again,
     struct strbuf *reply)
 {
 	bool live = service_is_live(s) || s->state == SS_CLEANUP;
+	bool going = service_is_stopping(s) || s->state == SS_CLEANUP;
 
 	s->want_up = false;
 	s->restart_pending = again && (live || s->state == SS_BACKOFF);
-	if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
+	/* One already on its way down keeps its reason and its course. */
+	if (!going) {
 		s->reason = reason;
-	if (s->state == SS_STOPPING || s->state == SS_CLEANUP)
-		;		/* already on its way down */
-	else if (service_transition(s->state, SE_STOP)->next != SS_NONE)
-		sv_dispatch(s, SE_STOP);
+		if (service_transition(s->state, SE_STOP)->next != SS_NONE)
+			sv_dispatch(s, SE_STOP);
+	}
 	if (reply != NULL)
 		sb_printf(reply, "%s: %s\n", s->conf->name,
 		    service_state_name(s->state));

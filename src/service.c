@@ -26,18 +26,54 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 		[SE_EXITED]	  = T(STOPPING, STOP_LEFTOVERS),
 		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
 		[SE_STOP]	  = T(STOPPING, STOP),
+		/* Killed where it stands: its exit takes it on from there. */
+		[SE_DEADLINE]	  = T(STARTING, DEADLINE),
+		[SE_KILLED]	  = T(STARTING, NONE),
 	},
 	[SS_RUNNING] = {
 		[SE_EXITED]	  = T(STOPPING, STOP_LEFTOVERS),
 		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
 		[SE_STOP]	  = T(STOPPING, STOP),
+		[SE_DEADLINE]	  = T(RUNNING, DEADLINE),
+		[SE_KILLED]	  = T(RUNNING, NONE),
+	},
+	[SS_DELAYING] = {
+		[SE_TIMEOUT]	  = T(STOPPING, SIGNAL),
+		[SE_EXITED]	  = T(DELAYING, NONE),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		[SE_STOP]	  = T(DELAYING, NONE),
+		[SE_HURRY]	  = T(DELAYING, HURRY),
+		[SE_DEADLINE]	  = T(DELAYING, DEADLINE),
+		[SE_KILLED]	  = T(KILLING, NONE),
 	},
 	[SS_STOPPING] = {
-		[SE_TIMEOUT]	  = T(STOPPING, ESCALATE),
+		[SE_DELAYED]	  = T(DELAYING, NONE),
+		[SE_TIMEOUT]	  = T(STOPPING, WINDOW_OVER),
+		[SE_KILLED]	  = T(KILLING, NONE),
+		[SE_EMPTY]	  = T(DRAINING, DRAIN),
 		[SE_EXITED]	  = T(STOPPING, NONE),
 		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
 		/* A shutdown may hurry a stop already under way. */
 		[SE_STOP]	  = T(STOPPING, NONE),
+		[SE_HURRY]	  = T(STOPPING, HURRY),
+		[SE_DEADLINE]	  = T(STOPPING, DEADLINE),
+	},
+	[SS_KILLING] = {
+		[SE_TIMEOUT]	  = T(KILLING, RECHECK),
+		[SE_EMPTY]	  = T(DRAINING, DRAIN),
+		[SE_EXITED]	  = T(KILLING, NONE),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		[SE_STOP]	  = T(KILLING, NONE),
+		[SE_DEADLINE]	  = T(KILLING, DEADLINE),
+		[SE_KILLED]	  = T(KILLING, NONE),
+	},
+	[SS_DRAINING] = {
+		/* Armed when a shutdown can wait no longer, or a reap may free it. */
+		[SE_TIMEOUT]	  = T(DRAINING, DRAIN),
+		[SE_DOWN]	  = T(CLEANUP, CLEANUP),
+		[SE_STOP]	  = T(DRAINING, NONE),
+		[SE_DEADLINE]	  = T(DRAINING, DEADLINE),
+		[SE_KILLED]	  = T(DRAINING, NONE),
 	},
 	[SS_CLEANUP] = {
 		[SE_CLEANED]	  = T(CLEANUP, DECIDE),
@@ -45,12 +81,15 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 		[SE_RETRY]	  = T(BACKOFF, ARM_BACKOFF),
 		[SE_GIVE_UP]	  = T(FAILED, GIVE_UP),
 		[SE_FINISH]	  = T(STOPPED, FINISH),
+		/* The one signal a hook ever gets (SPEC §5). */
+		[SE_DEADLINE]	  = T(CLEANUP, KILL_HOOK),
 	},
 	[SS_STOPPED] = {
 		[SE_START]	  = T(STARTING, SPAWN),
 	},
 	[SS_BACKOFF] = {
 		[SE_TIMEOUT]	  = T(STARTING, SPAWN),
+		[SE_START]	  = T(STARTING, SPAWN),	/* operator: no more waiting */
 		[SE_STOP]	  = T(STOPPED, CANCEL),
 	},
 	[SS_FAILED] = {
@@ -83,6 +122,23 @@ service_transition(enum svc_state state, enum svc_event event)
 	if (state >= SS__COUNT || event >= SE__COUNT)
 		return &none;
 	return &transitions[state][event];
+}
+
+void
+service_init(struct service *s, struct svc_conf *c)
+{
+	s->conf = c;
+	s->state = SS_IDLE;
+}
+
+const struct transition *
+service_step(struct service *s, enum svc_event event)
+{
+	const struct transition *t = service_transition(s->state, event);
+
+	if (t->next != SS_NONE)
+		s->state = t->next;
+	return t;
 }
 
 const char *
@@ -180,10 +236,17 @@ service_decide(struct service *s)
 }
 
 bool
+service_is_stopping(const struct service *s)
+{
+	return s->state == SS_DELAYING || s->state == SS_STOPPING ||
+	    s->state == SS_KILLING || s->state == SS_DRAINING;
+}
+
+bool
 service_is_live(const struct service *s)
 {
 	return s->state == SS_STARTING || s->state == SS_RUNNING ||
-	    s->state == SS_STOPPING;
+	    service_is_stopping(s);
 }
 
 bool

@@ -13,9 +13,20 @@
  *   starting/running --STOP--> stopping --DOWN--> cleanup
  *   starting/running --DOWN (on its own)--> cleanup
  *   cleanup --CLEANED--> (decide) --RESTART--> starting
- *                                 --RETRY--> backoff --TIMEOUT--> starting
+ *                                 --RETRY--> backoff --TIMEOUT, START--> starting
  *                                 --GIVE_UP--> failed
  *                                 --FINISH--> stopped
+ *
+ * "stopping" is four states, each with its own timer meaning, shown to
+ * people under the one name:
+ *   delaying  stop_delay runs; nothing sent yet      --TIMEOUT--> stopping
+ *   stopping  stop_signal sent, the window runs      --TIMEOUT--> killing
+ *   killing   kill_signal sent, the group re-checked --EMPTY--> draining
+ *   draining  the group is empty, its pipes are open --DOWN--> cleanup
+ * An action that sends kill_signal reports it with KILLED, one that finds
+ * the group empty with EMPTY, so that only the table moves a service on.
+ * HURRY (a second shutdown signal) and DEADLINE (shutdown_deadline) are
+ * the shutdown's interventions, which the table routes like any event.
  */
 #ifndef CORRAL_SERVICE_H
 #define CORRAL_SERVICE_H
@@ -30,18 +41,21 @@
 
 #define SVC_STATES(X)							\
 	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
-	X(STOPPING, "stopping") X(CLEANUP, "cleanup")			\
+	X(DELAYING, "stopping") X(STOPPING, "stopping")			\
+	X(KILLING, "stopping") X(DRAINING, "stopping")			\
+	X(CLEANUP, "cleanup")						\
 	X(STOPPED, "stopped") X(BACKOFF, "backoff") X(FAILED, "failed")
 
 #define SVC_EVENTS(X)							\
 	X(START) X(SPAWNED) X(READY) X(SPAWN_FAILED) X(EXITED) X(DOWN)	\
 	X(STOP) X(TIMEOUT) X(CLEANED) X(RESTART) X(RETRY) X(GIVE_UP)	\
-	X(FINISH)
+	X(FINISH) X(DELAYED) X(KILLED) X(EMPTY) X(HURRY) X(DEADLINE)
 
 #define SVC_ACTIONS(X)							\
 	X(NONE) X(SPAWN) X(EXECED) X(MARK_UP) X(NOT_READY) X(STOP)	\
-	X(STOP_LEFTOVERS)						\
-	X(ESCALATE) X(CLEANUP) X(DECIDE) X(ARM_BACKOFF) X(GIVE_UP)	\
+	X(STOP_LEFTOVERS) X(SIGNAL) X(WINDOW_OVER) X(RECHECK) X(DRAIN)	\
+	X(HURRY) X(DEADLINE) X(KILL_HOOK)				\
+	X(CLEANUP) X(DECIDE) X(ARM_BACKOFF) X(GIVE_UP)			\
 	X(FINISH) X(CANCEL)
 
 /* Why a service is being stopped; passed to its hook as CORRAL_REASON. */
@@ -69,9 +83,6 @@ enum svc_event { SE_NONE, SVC_EVENTS(AS_SE_ENUM) SE__COUNT };
 enum svc_action { SVC_ACTIONS(AS_SA_ENUM) SA__COUNT };
 enum svc_reason { SVC_REASONS(AS_SR_ENUM) SR__COUNT };
 enum notify_warning { NOTIFY_WARNINGS(AS_NW_ENUM) NW__COUNT };
-
-/* Where a stop is in its sequence. */
-enum stop_phase { STOP_DELAY, STOP_WINDOW, STOP_KILLED };
 
 struct service_io {
 	struct output_stream out[2];
@@ -130,7 +141,6 @@ struct service {
 	struct svc_queue queue;
 	bool		 want_up;	/* desired state: false once told to stop */
 	enum svc_reason	 reason;	/* of the current or last stop */
-	enum stop_phase	 phase;
 
 	pid_t		 pid;		/* main process; 0 once it exited */
 	pid_t		 pgid;		/* its group; 0 once the group is empty */
@@ -178,6 +188,16 @@ struct service {
 const struct transition *service_transition(enum svc_state state,
 	    enum svc_event event);
 
+/* A new service, idle, with its settings: the rest is the caller's to fill. */
+void	service_init(struct service *s, struct svc_conf *c);
+
+/*
+ * Feeds event to s: moves it to the state the table names and returns the
+ * cell, whose action the caller carries out; next is SS_NONE, and s
+ * unchanged, where the event is ignored.  The only place a state changes.
+ */
+const struct transition *service_step(struct service *s, enum svc_event event);
+
 const char *service_state_name(enum svc_state state);
 const char *service_event_name(enum svc_event event);
 const char *service_action_name(enum svc_action action);
@@ -205,6 +225,9 @@ int	service_exit_code(int status);
 
 /* A service has a process alive: starting, running, stopping. */
 bool	service_is_live(const struct service *s);
+
+/* On its way down: one of the four states shown as "stopping". */
+bool	service_is_stopping(const struct service *s);
 
 /*
  * Up as `corralctl check` and READY=1 mean it: running, or stopped after a

@@ -1,6 +1,8 @@
 /*
  * Signal watchers.  The fixed ones (shutdown, HUP, job control) live for
- * the whole run; the forward_signals set is re-installed on reload.
+ * the whole run; the forward_signals set is re-installed on reload.  What
+ * a signal makes corral do comes from the ops given at init: this file
+ * calls into no other part of corral.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,7 +12,6 @@
 #include "log.h"
 #include "sigraw.h"
 #include "signals.h"
-#include "supervisor.h"
 #include "values.h"
 
 #define MAX_WATCHED	80
@@ -18,26 +19,23 @@
 static ev_signal	 watchers[MAX_WATCHED];
 static size_t		 nwatchers;
 static size_t		 nfixed;		/* the first ones: never changed */
+static struct signal_ops ops;
 
 static void
 shutdown_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	supervisor_shutdown_signal(w->signum);
+	ops.shutdown(w->signum);
 }
 
 static void
 reload_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	struct strbuf reply = { 0 };
-
 	(void)loop;
 	(void)w;
 	(void)revents;
-	/* Errors are logged by the reload itself; nobody reads the reply. */
-	(void)supervisor_reload(false, &reply);
-	sb_free(&reply);
+	ops.reload();
 }
 
 static void
@@ -46,7 +44,7 @@ forward_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_debug("relaying SIG%s to services", signal_name(w->signum));
-	supervisor_forward(w->signum);
+	ops.forward(w->signum);
 }
 
 /*
@@ -69,7 +67,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_debug("SIG%s: stopping services and corral", signal_name(w->signum));
-	supervisor_forward(SIGSTOP);
+	ops.forward(SIGSTOP);
 	if (kill(getpid(), SIGSTOP) == -1)
 		log_warn("unable to stop corral itself");
 }
@@ -80,7 +78,7 @@ cont_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	supervisor_forward(SIGCONT);
+	ops.forward(SIGCONT);
 }
 
 /*
@@ -144,7 +142,8 @@ watch_forwarded(struct ev_loop *loop, const struct config *conf)
 }
 
 int
-signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
+signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads,
+    const struct signal_ops *o)
 {
 	/*
 	 * Inherited ignored (a launcher's SIGCHLD = IGNORE), SIGCHLD would
@@ -155,6 +154,7 @@ signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads)
 		log_error("unable to reset SIGCHLD to its default");
 		return -1;
 	}
+	ops = *o;
 	watch(loop, SIGTERM, shutdown_cb);
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);

@@ -37,7 +37,6 @@
 #include "plan.h"
 #include "reaper.h"
 #include "service.h"
-#include "signals.h"
 #include "spawn.h"
 #include "status.h"
 #include "supervisor.h"
@@ -242,7 +241,8 @@ act_spawn(struct service *s)
 	s->hook_ran = false;
 	s->hook_timed_out = false;
 	s->not_ready = false;
-	s->phase = STOP_WINDOW;
+	/* A start from back-off comes before the back-off's end. */
+	ev_timer_stop(sv.loop, &s->timer_w);
 	pid = -1;
 	health_reset(s);
 	if (!s->conf->notify || svcnotify_open(s) == 0) {
@@ -534,7 +534,85 @@ act_mark_up(struct service *s)
 	return SE_NONE;
 }
 
-static enum svc_event act_stop(struct service *);
+/*
+ * Sends kill_signal and re-checks the group every KILLED_RECHECK_S.  why
+ * is logged; NULL for the deadline, which says so once for every service.
+ */
+static enum svc_event
+send_kill(struct service *s, const char *why)
+{
+	int sig = s->conf->kill_signal;
+
+	if (sv_signal_service(s, sig) == 0) {
+		s->killed = true;
+		if (why != NULL)
+			log_warnx("%s: %s; sending %s", s->conf->name, why,
+			    signal_name(sig));
+	}
+	arm(&s->timer_w, KILLED_RECHECK_S);
+	return SE_KILLED;
+}
+
+static enum svc_event
+send_stop(struct service *s, double window)
+{
+	if (window <= 0 || sv.hurry)
+		return send_kill(s, "no time left in its stop window");
+	if (s->pid != 0)
+		s->sent_stop = true;
+	(void)sv_signal_service(s, s->conf->stop_signal);
+	/* A stopped process acts on its stop signal only once continued. */
+	if (s->conf->stop_signal != SIGCONT && s->conf->stop_signal != SIGKILL)
+		(void)sv_signal_service(s, SIGCONT);
+	arm(&s->timer_w, window);
+	return SE_NONE;
+}
+
+/*
+ * The delay and window a stop gets now: the deadline may cut them
+ * (plan_fit, the one formula the plan uses too).  The window does not
+ * depend on the delay, so a stop past its delay asks again and gets the
+ * window it would have had.
+ */
+static void
+stop_budget(const struct service *s, double *delay, double *window)
+{
+	*delay = s->conf->stop_delay;
+	*window = s->conf->stop_timeout;
+	if (sv.hurry)
+		*delay = *window = 0;
+	else if (s->kill_by != 0)
+		plan_fit(s->conf, s->kill_by - ev_now(sv.loop), delay, window);
+}
+
+/* stop_signal, with the window the budget leaves. */
+static enum svc_event
+begin_window(struct service *s)
+{
+	double delay, window;
+	char d[32];
+
+	stop_budget(s, &delay, &window);
+	format_duration(window, d, sizeof(d));
+	log_info("%s: stopping (%s, %s to exit)", s->conf->name,
+	    signal_name(s->conf->stop_signal), d);
+	return send_stop(s, window);
+}
+
+static enum svc_event
+act_stop(struct service *s)
+{
+	double delay, window;
+	char d[32];
+
+	stop_budget(s, &delay, &window);
+	if (delay <= 0)
+		return begin_window(s);
+	format_duration(delay, d, sizeof(d));
+	log_info("%s: stopping in %s (stop_delay)", s->conf->name, d);
+	arm(&s->timer_w, delay);
+	return SE_DELAYED;
+}
 
 static enum svc_event
 act_not_ready(struct service *s)
@@ -549,70 +627,6 @@ act_not_ready(struct service *s)
 	return act_stop(s);
 }
 
-static void
-send_kill(struct service *s, const char *why)
-{
-	int sig = s->conf->kill_signal;
-
-	s->phase = STOP_KILLED;
-	if (sv_signal_service(s, sig) == 0) {
-		s->killed = true;
-		log_warnx("%s: %s; sending %s", s->conf->name, why,
-		    signal_name(sig));
-	}
-	arm(&s->timer_w, KILLED_RECHECK_S);
-}
-
-static void
-send_stop(struct service *s, double window)
-{
-	if (window <= 0 || sv.hurry) {
-		send_kill(s, "no time left in its stop window");
-		return;
-	}
-	if (s->pid != 0)
-		s->sent_stop = true;
-	s->phase = STOP_WINDOW;
-	(void)sv_signal_service(s, s->conf->stop_signal);
-	/* A stopped process acts on its stop signal only once continued. */
-	if (s->conf->stop_signal != SIGCONT && s->conf->stop_signal != SIGKILL)
-		(void)sv_signal_service(s, SIGCONT);
-	arm(&s->timer_w, window);
-}
-
-/* The delay and window this stop gets: the deadline may cut them. */
-static void
-stop_budget(const struct service *s, double *delay, double *window)
-{
-	*delay = s->conf->stop_delay;
-	*window = s->conf->stop_timeout;
-	if (sv.hurry)
-		*delay = *window = 0;
-	else if (s->kill_by != 0)
-		plan_fit(s->conf, s->kill_by - ev_now(sv.loop), delay, window);
-}
-
-static enum svc_event
-act_stop(struct service *s)
-{
-	double delay, window;
-	char d[32];
-
-	stop_budget(s, &delay, &window);
-	if (delay > 0) {
-		format_duration(delay, d, sizeof(d));
-		log_info("%s: stopping in %s (stop_delay)", s->conf->name, d);
-		s->phase = STOP_DELAY;
-		arm(&s->timer_w, delay);
-		return SE_NONE;
-	}
-	format_duration(window, d, sizeof(d));
-	log_info("%s: stopping (%s, %s to exit)", s->conf->name,
-	    signal_name(s->conf->stop_signal), d);
-	send_stop(s, window);
-	return SE_NONE;
-}
-
 static enum svc_event
 act_stop_leftovers(struct service *s)
 {
@@ -621,13 +635,36 @@ act_stop_leftovers(struct service *s)
 	stop_budget(s, &delay, &window);
 	if (group_empty(s)) {
 		/* Only the output pipes are open: wait for them, bounded. */
-		s->phase = STOP_WINDOW;
 		arm(&s->timer_w, window);
 		return SE_NONE;
 	}
 	log_info("%s: main process ended but its process group lives on; "
 	    "sending %s", s->conf->name, signal_name(s->conf->stop_signal));
-	send_stop(s, window);
+	return send_stop(s, window);
+}
+
+/* Whether nothing of the run is left but its output pipes. */
+static bool
+only_pipes_left(const struct service *s)
+{
+	return s->pid == 0 && group_empty(s);
+}
+
+static enum svc_event
+act_window_over(struct service *s)
+{
+	if (only_pipes_left(s))
+		return SE_EMPTY;	/* no kill, no recheck */
+	return send_kill(s, "still running at the end of its stop window");
+}
+
+static enum svc_event
+act_recheck(struct service *s)
+{
+	if (only_pipes_left(s))
+		return SE_EMPTY;
+	(void)sv_signal_service(s, SIGKILL);
+	arm(&s->timer_w, KILLED_RECHECK_S);
 	return SE_NONE;
 }
 
@@ -639,7 +676,7 @@ act_stop_leftovers(struct service *s)
  * its end now and closed.  Either way the service is down once they close.
  */
 static enum svc_event
-pipes_left(struct service *s)
+act_drain(struct service *s)
 {
 	s->pgid = 0;
 	if (sv_output_done(s, false))
@@ -659,38 +696,18 @@ pipes_left(struct service *s)
 	return SE_NONE;
 }
 
+/* A second shutdown signal: every graceful window ends now (SPEC §5 step 4). */
 static enum svc_event
-act_escalate(struct service *s)
+act_hurry(struct service *s)
 {
-	double window;
-	char d[32];
+	return send_kill(s, "second shutdown signal");
+}
 
-	switch (s->phase) {
-	case STOP_DELAY:
-		window = s->conf->stop_timeout;
-		if (s->kill_by != 0)
-			window = min_d(window, s->kill_by - ev_now(sv.loop));
-		format_duration(window, d, sizeof(d));
-		log_info("%s: stopping (%s, %s to exit)", s->conf->name,
-		    signal_name(s->conf->stop_signal), d);
-		send_stop(s, window);
-		break;
-	case STOP_WINDOW:
-		/* Only its pipes were left to wait for: no kill, no recheck. */
-		if (s->pid == 0 && group_empty(s)) {
-			s->phase = STOP_KILLED;
-			return pipes_left(s);
-		}
-		send_kill(s, "still running at the end of its stop window");
-		break;
-	case STOP_KILLED:
-		if (s->pid == 0 && group_empty(s))
-			return pipes_left(s);
-		(void)sv_signal_service(s, SIGKILL);
-		arm(&s->timer_w, KILLED_RECHECK_S);
-		break;
-	}
-	return SE_NONE;
+/* shutdown_deadline: whatever is left is killed, its hook included. */
+static enum svc_event
+act_deadline(struct service *s)
+{
+	return send_kill(s, NULL);
 }
 
 static void
@@ -865,6 +882,21 @@ act_finish(struct service *s)
 	return SE_NONE;
 }
 
+/* The deadline reached a cleanup: its hook is killed, or its output given up. */
+static enum svc_event
+act_kill_hook(struct service *s)
+{
+	if (s->hook_pid != 0) {
+		s->hook_timed_out = true;
+		if (kill(-s->hook_pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: unable to kill cleanup hook",
+			    s->conf->name);
+	}
+	if (s->hook_output_wait)
+		hook_give_up_output(s);
+	return SE_NONE;
+}
+
 static enum svc_event
 act_cancel(struct service *s)
 {
@@ -883,7 +915,13 @@ perform(struct service *s, enum svc_action a)
 	case SA_NOT_READY:	return act_not_ready(s);
 	case SA_STOP:		return act_stop(s);
 	case SA_STOP_LEFTOVERS:	return act_stop_leftovers(s);
-	case SA_ESCALATE:	return act_escalate(s);
+	case SA_SIGNAL:		return begin_window(s);
+	case SA_WINDOW_OVER:	return act_window_over(s);
+	case SA_RECHECK:	return act_recheck(s);
+	case SA_DRAIN:		return act_drain(s);
+	case SA_HURRY:		return act_hurry(s);
+	case SA_DEADLINE:	return act_deadline(s);
+	case SA_KILL_HOOK:	return act_kill_hook(s);
 	case SA_CLEANUP:	return act_cleanup(s);
 	case SA_DECIDE:		return service_decide(s);
 	case SA_ARM_BACKOFF:	return act_arm_backoff(s);
@@ -938,15 +976,14 @@ static void
 run_chain(struct service *s, enum svc_event ev)
 {
 	while (ev != SE_NONE) {
-		const struct transition *t = service_transition(s->state, ev);
 		enum svc_state from = s->state;
+		const struct transition *t = service_step(s, ev);
 
 		if (t->next == SS_NONE) {
 			log_debug("%s: %s ignored in %s", s->conf->name,
 			    service_event_name(ev), service_state_name(from));
 			break;
 		}
-		s->state = t->next;
 		if ((from == SS_STARTING || from == SS_RUNNING) &&
 		    t->next != SS_STARTING && t->next != SS_RUNNING)
 			stop_checks(s);
@@ -1144,7 +1181,7 @@ service_exited(struct service *s, int status)
 	s->pid = 0;
 	s->status = status;
 	s->ended_at = sv_mono_now();
-	if (s->state != SS_STOPPING)
+	if (!service_is_stopping(s))
 		s->reason = SR_EXIT;
 	describe_status(status, st, sizeof(st));
 	if (s->spawn_failed)
@@ -1188,9 +1225,9 @@ recheck_lingering(void)
 			continue;
 		if (is_down(s))
 			sv_dispatch(s, SE_DOWN);
-		else if (s->phase == STOP_KILLED && s->pid == 0 &&
-		    group_empty(s))
-			arm(&s->timer_w, 0);	/* only its pipes are left */
+		else if ((s->state == SS_KILLING || s->state == SS_DRAINING) &&
+		    only_pipes_left(s))
+			arm(&s->timer_w, 0);
 	}
 }
 
@@ -1409,20 +1446,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
 		struct service *s = any_service(i);
 
-		if (service_is_live(s)) {
-			s->phase = STOP_KILLED;
-			if (sv_signal_service(s, SIGKILL) == 0)
-				s->killed = true;
-			arm(&s->timer_w, KILLED_RECHECK_S);
-		}
-		if (s->hook_pid != 0) {
-			s->hook_timed_out = true;
-			if (kill(-s->hook_pid, SIGKILL) == -1 && errno != ESRCH)
-				log_warn("%s: unable to kill cleanup hook",
-				    s->conf->name);
-		}
-		if (s->hook_output_wait)
-			hook_give_up_output(s);
+		if (!service_is_settled(s))
+			sv_dispatch(s, SE_DEADLINE);
 	}
 	sv.unclean = true;
 	if (sv.phase == SV_ORPHANS) {
@@ -1442,7 +1467,7 @@ stop_waiting_on_readers(void)
 	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
 		struct service *s = any_service(i);
 
-		if (s->state == SS_STOPPING && s->phase == STOP_KILLED &&
+		if ((s->state == SS_KILLING || s->state == SS_DRAINING) &&
 		    !ev_is_active(&s->timer_w))
 			arm(&s->timer_w, 0);
 		if (s->hook_output_wait && (sv.hurry ||
@@ -1470,7 +1495,7 @@ sv_begin_shutdown(const char *why)
 		}
 		s->want_up = false;
 		stop_checks(s);
-		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
+		if (!service_is_stopping(s) && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
 		if (!isinf(sv.plan.latest_kill[i]))
 			s->kill_by = sv.shutdown_at + sv.plan.latest_kill[i];
@@ -1493,8 +1518,8 @@ hurry_up(void)
 	for (size_t i = 0; i < sv.n + sv.nretired; i++) {
 		struct service *s = any_service(i);
 
-		if (s->state == SS_STOPPING && s->phase != STOP_KILLED)
-			send_kill(s, "second shutdown signal");
+		if (!service_is_settled(s))
+			sv_dispatch(s, SE_HURRY);
 	}
 	stop_waiting_on_readers();
 	if (sv.phase == SV_ORPHANS) {
@@ -1555,8 +1580,7 @@ sv_service_new(struct svc_conf *c)
 
 	if (s == NULL)
 		return NULL;
-	s->conf = c;
-	s->state = SS_IDLE;
+	service_init(s, c);
 	s->exec_fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);

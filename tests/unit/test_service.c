@@ -100,6 +100,92 @@ START_TEST(every_state_can_be_stopped_or_is_settled)
 }
 END_TEST
 
+/* Feeds ev to svc, which must land in want by action act. */
+static void
+step_to(enum svc_event ev, enum svc_state want, enum svc_action act)
+{
+	enum svc_state from = svc.state;
+	const struct transition *t = service_step(&svc, ev);
+
+	ck_assert_msg(t->next == want && t->action == act && svc.state == want,
+	    "%s in state %d: got state %d action %s, want %d %s",
+	    service_event_name(ev), from, t->next,
+	    service_action_name(t->action), want, service_action_name(act));
+}
+
+START_TEST(stop_sequence_is_in_the_table)
+{
+	svc.state = SS_RUNNING;
+	step_to(SE_STOP, SS_STOPPING, SA_STOP);
+	step_to(SE_DELAYED, SS_DELAYING, SA_NONE);
+	step_to(SE_TIMEOUT, SS_STOPPING, SA_SIGNAL);
+	step_to(SE_TIMEOUT, SS_STOPPING, SA_WINDOW_OVER);
+	step_to(SE_KILLED, SS_KILLING, SA_NONE);
+	step_to(SE_TIMEOUT, SS_KILLING, SA_RECHECK);
+	step_to(SE_EMPTY, SS_DRAINING, SA_DRAIN);
+	step_to(SE_TIMEOUT, SS_DRAINING, SA_DRAIN);
+	step_to(SE_DOWN, SS_CLEANUP, SA_CLEANUP);
+	/* A window that ends with only the pipes open kills nothing. */
+	svc.state = SS_STOPPING;
+	step_to(SE_EMPTY, SS_DRAINING, SA_DRAIN);
+}
+END_TEST
+
+START_TEST(interventions_are_events)
+{
+	for (int st = SS_IDLE; st < SS__COUNT; st++) {
+		svc.state = st;
+		/*
+		 * The deadline reaches everything that is not settled; a
+		 * shutdown's start took every back-off to stopped.
+		 */
+		ck_assert_msg((service_is_settled(&svc) || st == SS_BACKOFF) ==
+		    (service_transition(st, SE_DEADLINE)->next == SS_NONE),
+		    "DEADLINE in %s", service_state_name(st));
+		/* A second signal only ends graceful windows. */
+		ck_assert_int_eq(service_transition(st, SE_HURRY)->action ==
+		    SA_HURRY, st == SS_DELAYING || st == SS_STOPPING);
+	}
+	svc.state = SS_DELAYING;
+	step_to(SE_HURRY, SS_DELAYING, SA_HURRY);
+	step_to(SE_KILLED, SS_KILLING, SA_NONE);
+	svc.state = SS_RUNNING;
+	step_to(SE_DEADLINE, SS_RUNNING, SA_DEADLINE);
+	step_to(SE_KILLED, SS_RUNNING, SA_NONE);
+	svc.state = SS_CLEANUP;
+	step_to(SE_DEADLINE, SS_CLEANUP, SA_KILL_HOOK);
+	/* corralctl start cuts a back-off short. */
+	svc.state = SS_BACKOFF;
+	step_to(SE_START, SS_STARTING, SA_SPAWN);
+}
+END_TEST
+
+START_TEST(stop_states_show_as_stopping)
+{
+	static const enum svc_state going[] = {
+		SS_DELAYING, SS_STOPPING, SS_KILLING, SS_DRAINING,
+	};
+
+	for (size_t i = 0; i < sizeof(going) / sizeof(going[0]); i++) {
+		svc.state = going[i];
+		ck_assert_str_eq(service_state_name(going[i]), "stopping");
+		ck_assert(service_is_stopping(&svc));
+		ck_assert(service_is_live(&svc));
+		ck_assert(!service_is_settled(&svc));
+	}
+	svc.state = SS_CLEANUP;
+	ck_assert(!service_is_stopping(&svc));
+}
+END_TEST
+
+START_TEST(an_ignored_event_changes_nothing)
+{
+	svc.state = SS_STOPPED;
+	ck_assert_int_eq(service_step(&svc, SE_TIMEOUT)->next, SS_NONE);
+	ck_assert_int_eq(svc.state, SS_STOPPED);
+}
+END_TEST
+
 START_TEST(out_of_range_is_ignored)
 {
 	ck_assert_int_eq(service_transition(SS__COUNT, SE_START)->next, SS_NONE);
@@ -251,6 +337,10 @@ service_suite(void)
 	tcase_add_test(tc, every_state_is_reachable_from_idle);
 	tcase_add_test(tc, every_state_can_be_stopped_or_is_settled);
 	tcase_add_test(tc, out_of_range_is_ignored);
+	tcase_add_test(tc, stop_sequence_is_in_the_table);
+	tcase_add_test(tc, interventions_are_events);
+	tcase_add_test(tc, stop_states_show_as_stopping);
+	tcase_add_test(tc, an_ignored_event_changes_nothing);
 	tcase_add_test(tc, names_come_from_one_list);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decide");
