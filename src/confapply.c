@@ -20,11 +20,24 @@
 #include "confusers.h"
 #include "log.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* The value of type t that the key keeps at offset off of base. */
+#define AT(t, off)	((t *)(void *)(base + (off)))
+
 /* Signals corral acts on itself, so relaying them would fight the user. */
 static const int own_signals[] = {
 	SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN,
 	SIGTTOU, SIGCONT,
 };
+
+/*
+ * Parses e's value into the field at base + e->key->off (and off2).
+ * Returns -1 with err set, for apply_entry() to report at the entry, or 0:
+ * applied, or reported here already (a word list reports each bad word; out
+ * of memory sets ld->oom).
+ */
+typedef int apply_fn(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX]);
 
 static void *
 xreallocarray(struct loader *ld, void *p, size_t n, size_t size)
@@ -84,19 +97,23 @@ valid_env_name(const char *s, size_t n)
 	return true;
 }
 
-static void
-apply_env(struct loader *ld, const struct entry *e, struct svc_conf *s)
+static int
+apply_env(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
 {
+	struct svc_conf *s = e->sect->svc;
 	char **words, **env, loc[128];
 	size_t n;
 
+	(void)base;
+	(void)err;
 	if (set_words(ld, e, &words, &n, "environment") == -1)
-		return;
+		return 0;
 	where(e, loc, sizeof(loc));
 	env = xreallocarray(ld, s->env, s->nenv + n + 1, sizeof(*env));
 	if (env == NULL) {
 		free(words);
-		return;
+		return 0;
 	}
 	s->env = env;
 	for (size_t i = 0; i < n; i++) {
@@ -117,18 +134,23 @@ apply_env(struct loader *ld, const struct entry *e, struct svc_conf *s)
 	}
 	s->env[s->nenv] = NULL;
 	free(words);
+	return 0;
 }
 
 /* Resolved here: every section is known once the whole file is read. */
-static void
-apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
+static int
+apply_names(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
 {
+	struct svc_conf *s = e->sect->svc;
 	char **words, **after;
 	unsigned *idx;
 	size_t n;
 
+	(void)base;
+	(void)err;
 	if (set_words(ld, e, &words, &n, "list of service names") == -1)
-		return;
+		return 0;
 	if (s->after_line == 0)
 		s->after_line = e->line;
 	after = xreallocarray(ld, s->after, s->nafter + n + 1, sizeof(*after));
@@ -139,7 +161,7 @@ apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
 		s->after_idx = idx;
 	if (after == NULL || idx == NULL) {
 		free(words);
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct svc_conf *dep = config_find(ld->c, words[i]);
@@ -162,22 +184,26 @@ apply_names(struct loader *ld, const struct entry *e, struct svc_conf *s)
 	}
 	s->after[s->nafter] = NULL;
 	free(words);
+	return 0;
 }
 
-static void
-apply_sigset(struct loader *ld, const struct entry *e, uint64_t *set)
+/* Each bad signal is reported on its own; err is only scratch here. */
+static int
+apply_sigset(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
 {
-	char **words, err[VALUE_ERR_MAX], loc[128];
+	uint64_t *set = AT(uint64_t, e->key->off);
+	char **words, loc[128];
 	size_t n;
 	uint64_t v = 0;
 
 	where(e, loc, sizeof(loc));
 	if (strcasecmp(e->value, "none") == 0) {
 		*set = 0;
-		return;
+		return 0;
 	}
 	if (set_words(ld, e, &words, &n, "list of signals (or 'none')") == -1)
-		return;
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		int sig;
 		bool own = false;
@@ -186,7 +212,7 @@ apply_sigset(struct loader *ld, const struct entry *e, uint64_t *set)
 			err_at(ld, e->line, "%s: %s", loc, err);
 			continue;
 		}
-		for (size_t j = 0; j < sizeof(own_signals) / sizeof(own_signals[0]); j++)
+		for (size_t j = 0; j < NELEM(own_signals); j++)
 			own |= own_signals[j] == sig;
 		if (own) {
 			err_at(ld, e->line, "%s: %s cannot be forwarded: corral "
@@ -198,6 +224,7 @@ apply_sigset(struct loader *ld, const struct entry *e, uint64_t *set)
 	}
 	free(words);
 	*set = v;
+	return 0;
 }
 
 static int
@@ -223,11 +250,15 @@ parse_rlim(const char *v, rlim_t *out, char err[VALUE_ERR_MAX])
 }
 
 static int
-apply_limit(struct limit *l, const char *v, char err[VALUE_ERR_MAX])
+apply_limit(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
 {
+	struct limit *l = AT(struct limit, e->key->off);
+	const char *v = e->value;
 	char soft[64];
 	const char *colon = strchr(v, ':');
 
+	(void)ld;
 	if (colon == NULL) {
 		if (parse_rlim(v, &l->soft, err) == -1)
 			return -1;
@@ -248,14 +279,19 @@ apply_limit(struct limit *l, const char *v, char err[VALUE_ERR_MAX])
 }
 
 static int
-apply_output(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+apply_output(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
 {
 	static const char *const modes[] = {
 		[OUTPUT_INHERIT] = "inherit", [OUTPUT_PREFIX] = "prefix",
 		[OUTPUT_NULL] = "null",
 	};
+	struct svc_conf *s = e->sect->svc;
+	const char *v = e->value;
 
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+	(void)ld;
+	(void)base;
+	for (size_t i = 0; i < NELEM(modes); i++)
 		if (modes[i] != NULL && strcasecmp(v, modes[i]) == 0) {
 			s->output = i;
 			return 0;
@@ -273,12 +309,205 @@ apply_output(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
 	return -1;
 }
 
+static int
+apply_duration(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	return parse_duration(e->value, e->key->type == KT_DURATION_INF,
+	    AT(double, e->key->off), err);
+}
+
+static int
+apply_signal(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	return parse_signal(e->value, AT(int, e->key->off), err);
+}
+
+static int
+apply_bool(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	return parse_bool(e->value, AT(bool, e->key->off), err);
+}
+
+static int
+apply_uint(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	unsigned long v;
+
+	(void)ld;
+	if (parse_uint(e->value, 0, 1000000, &v, err) == -1)
+		return -1;
+	*AT(unsigned, e->key->off) = (unsigned)v;
+	return 0;
+}
+
+/* A bad command is reported by set_words(). */
+static int
+apply_command(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	char **argv;
+	size_t argc;
+
+	(void)err;
+	if (set_words(ld, e, &argv, &argc, "command") == 0) {
+		*AT(char *, e->key->off) = strdup(e->value);
+		*AT(char **, e->key->off2) = argv;
+	}
+	return 0;
+}
+
+/* A service's directory may be relative (to corral's); corral's own not. */
+static int
+apply_path(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	if (e->sect->kind == SECT_SERVICE || *e->value == '/' ||
+	    strcmp(e->value, "none") == 0) {
+		if ((*AT(char *, e->key->off) = strdup(e->value)) == NULL)
+			ld->oom = true;
+		return 0;
+	}
+	snprintf(err, VALUE_ERR_MAX, "'%s' is not an absolute path", e->value);
+	return -1;
+}
+
+static int
+apply_restart(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	static const char *const names[] = {
+		[RESTART_NEVER] = "never",
+		[RESTART_ON_FAILURE] = "on-failure",
+		[RESTART_ALWAYS] = "always",
+	};
+
+	(void)ld;
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (strcasecmp(e->value, names[i]) == 0) {
+			*AT(enum restart_policy, e->key->off) = i;
+			return 0;
+		}
+	snprintf(err, VALUE_ERR_MAX, "'%s' is not a restart policy "
+	    "(never, on-failure, always)", e->value);
+	return -1;
+}
+
+static int
+apply_order(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	enum shutdown_order *order = AT(enum shutdown_order, e->key->off);
+
+	(void)ld;
+	if (strcasecmp(e->value, "parallel") == 0)
+		*order = ORDER_PARALLEL;
+	else if (strcasecmp(e->value, "sequential") == 0)
+		*order = ORDER_SEQUENTIAL;
+	else {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a shutdown "
+		    "order (parallel, sequential)", e->value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+apply_exit_codes(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	return parse_exit_codes(e->value, AT(struct exit_set, e->key->off),
+	    err);
+}
+
+static int
+apply_log_level(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	int level = log_level_from_name(e->value);
+
+	(void)ld;
+	if (level < 0) {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a log level "
+		    "(error, warn, info, debug)", e->value);
+		return -1;
+	}
+	*AT(int, e->key->off) = level;
+	return 0;
+}
+
+static int
+apply_user(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	(void)base;
+	return lookup_user(e->sect->svc, e->value, err);
+}
+
+static int
+apply_group(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)base;
+	if (e->sect->kind == SECT_CORRAL)
+		return lookup_control_group(ld->c, e->value, err);
+	return lookup_group(e->sect->svc, e->value, err);
+}
+
+static int
+apply_umask(struct loader *ld, const struct entry *e, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	char *end;
+	long v;
+
+	(void)ld;
+	errno = 0;
+	v = strtol(e->value, &end, 8);
+	if (*e->value < '0' || *e->value > '7' || errno != 0 ||
+	    *end != '\0' || v > 0777) {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a umask (octal, "
+		    "0 to 0777, e.g. 027)", e->value);
+		return -1;
+	}
+	*AT(int, e->key->off) = (int)v;
+	return 0;
+}
+
+static apply_fn *const appliers[KT__COUNT] = {
+	[KT_DURATION] = apply_duration,
+	[KT_DURATION_INF] = apply_duration,
+	[KT_SIGNAL] = apply_signal,
+	[KT_BOOL] = apply_bool,
+	[KT_UINT] = apply_uint,
+	[KT_COMMAND] = apply_command,
+	[KT_PATH] = apply_path,
+	[KT_ENV] = apply_env,
+	[KT_NAMES] = apply_names,
+	[KT_RESTART] = apply_restart,
+	[KT_ORDER] = apply_order,
+	[KT_EXIT_CODES] = apply_exit_codes,
+	[KT_SIGSET] = apply_sigset,
+	[KT_LOG_LEVEL] = apply_log_level,
+	[KT_USER] = apply_user,
+	[KT_GROUP] = apply_group,
+	[KT_UMASK] = apply_umask,
+	[KT_LIMIT] = apply_limit,
+	[KT_OUTPUT] = apply_output,
+};
+
 static void
 apply_entry(struct loader *ld, const struct entry *e)
 {
-	const struct key *k = e->key;
 	char *base, err[VALUE_ERR_MAX], loc[128];
-	int r = 0;
 
 	where(e, loc, sizeof(loc));
 	if (*e->value == '\0') {
@@ -287,138 +516,13 @@ apply_entry(struct loader *ld, const struct entry *e)
 	}
 	if (e->sect->kind == SECT_CORRAL)
 		base = (char *)ld->c;
-	else if (!k->rare)
+	else if (!e->key->rare)
 		base = (char *)e->sect->svc;
 	else if ((base = (char *)rare_own(e->sect->svc)) == NULL) {
 		ld->oom = true;
 		return;
 	}
-	switch (k->type) {
-	case KT_DURATION:
-	case KT_DURATION_INF:
-		r = parse_duration(e->value, k->type == KT_DURATION_INF,
-		    (double *)(void *)(base + k->off), err);
-		break;
-	case KT_SIGNAL:
-		r = parse_signal(e->value, (int *)(void *)(base + k->off), err);
-		break;
-	case KT_BOOL:
-		r = parse_bool(e->value, (bool *)(void *)(base + k->off), err);
-		break;
-	case KT_UINT: {
-		unsigned long v;
-
-		r = parse_uint(e->value, 0, 1000000, &v, err);
-		if (r == 0)
-			*(unsigned *)(void *)(base + k->off) = (unsigned)v;
-		break;
-	}
-	case KT_COMMAND: {
-		char **argv;
-		size_t argc;
-
-		if (set_words(ld, e, &argv, &argc, "command") == 0) {
-			*(char **)(void *)(base + k->off) = strdup(e->value);
-			*(char ***)(void *)(base + k->off2) = argv;
-		}
-		return;
-	}
-	case KT_PATH:
-		if (e->sect->kind == SECT_SERVICE || *e->value == '/' ||
-		    strcmp(e->value, "none") == 0) {
-			if ((*(char **)(void *)(base + k->off) = strdup(e->value)) == NULL)
-				ld->oom = true;
-			return;
-		}
-		snprintf(err, sizeof(err), "'%s' is not an absolute path",
-		    e->value);
-		r = -1;
-		break;
-	case KT_ENV:
-		apply_env(ld, e, e->sect->svc);
-		return;
-	case KT_NAMES:
-		apply_names(ld, e, e->sect->svc);
-		return;
-	case KT_RESTART: {
-		static const char *const names[] = {
-			[RESTART_NEVER] = "never",
-			[RESTART_ON_FAILURE] = "on-failure",
-			[RESTART_ALWAYS] = "always",
-		};
-
-		for (size_t i = 0; i < 3; i++)
-			if (strcasecmp(e->value, names[i]) == 0) {
-				*(enum restart_policy *)(void *)(base + k->off) = i;
-				return;
-			}
-		snprintf(err, sizeof(err), "'%s' is not a restart policy "
-		    "(never, on-failure, always)", e->value);
-		r = -1;
-		break;
-	}
-	case KT_ORDER:
-		if (strcasecmp(e->value, "parallel") == 0)
-			ld->c->shutdown_order = ORDER_PARALLEL;
-		else if (strcasecmp(e->value, "sequential") == 0)
-			ld->c->shutdown_order = ORDER_SEQUENTIAL;
-		else {
-			snprintf(err, sizeof(err), "'%s' is not a shutdown "
-			    "order (parallel, sequential)", e->value);
-			r = -1;
-		}
-		break;
-	case KT_EXIT_CODES:
-		r = parse_exit_codes(e->value,
-		    (struct exit_set *)(void *)(base + k->off), err);
-		break;
-	case KT_SIGSET:
-		apply_sigset(ld, e, (uint64_t *)(void *)(base + k->off));
-		return;
-	case KT_USER:
-		r = lookup_user(e->sect->svc, e->value, err);
-		break;
-	case KT_GROUP:
-		if (e->sect->kind == SECT_CORRAL)
-			r = lookup_control_group(ld->c, e->value, err);
-		else
-			r = lookup_group(e->sect->svc, e->value, err);
-		break;
-	case KT_UMASK: {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(e->value, &end, 8);
-		if (*e->value < '0' || *e->value > '7' || errno != 0 ||
-		    *end != '\0' || v > 0777) {
-			snprintf(err, sizeof(err), "'%s' is not a umask (octal, "
-			    "0 to 0777, e.g. 027)", e->value);
-			r = -1;
-		} else
-			*(int *)(void *)(base + k->off) = (int)v;
-		break;
-	}
-	case KT_LIMIT:
-		r = apply_limit((struct limit *)(void *)(base + k->off),
-		    e->value, err);
-		break;
-	case KT_OUTPUT:
-		r = apply_output(e->sect->svc, e->value, err);
-		break;
-	case KT_LOG_LEVEL: {
-		int level = log_level_from_name(e->value);
-
-		if (level < 0) {
-			snprintf(err, sizeof(err), "'%s' is not a log level "
-			    "(error, warn, info, debug)", e->value);
-			r = -1;
-		} else
-			ld->c->log_level = level;
-		break;
-	}
-	}
-	if (r == -1)
+	if (appliers[e->key->type](ld, e, base, err) == -1)
 		err_at(ld, e->line, "%s: %s", loc, err);
 }
 

@@ -34,6 +34,7 @@ enum key_type {
 	KT_UMASK,		/* int */
 	KT_LIMIT,		/* struct limit */
 	KT_OUTPUT,		/* enum output_mode, output_path */
+	KT__COUNT
 };
 
 /* A row of the key table (confkeys.c). */

@@ -68,16 +68,109 @@ find_inline_comment(const char *s)
 	return NULL;
 }
 
+/*
+ * The text between '[' and ']' of header line into text, or -1 when the
+ * line is not a whole header (reported).
+ */
+static int
+header_text(struct loader *ld, const char *line, char text[CONFIG_LINE_MAX])
+{
+	const char *close = strchr(line, ']');
+	const char *comment = find_inline_comment(line);
+	const char *rest;
+	size_t n;
+
+	if (close == NULL || (comment != NULL && comment < close)) {
+		err_at(ld, ld->lineno, "section header without closing ']' "
+		    "(write [corral] or [service:NAME])");
+		return -1;
+	}
+	n = (size_t)(close - line - 1);
+	memcpy(text, line + 1, n);
+	text[n] = '\0';
+	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
+		;
+	if (*rest != '\0' && *rest != ';' && *rest != '#') {
+		err_at(ld, ld->lineno, "unexpected text '%s' after section "
+		    "header [%s]", rest, text);
+		return -1;
+	}
+	return 0;
+}
+
+static enum sect_kind
+corral_section(struct loader *ld)
+{
+	if (!ld->seen_corral) {
+		ld->seen_corral = true;
+		return SECT_CORRAL;
+	}
+	for (size_t i = 0; i < ld->nsects; i++)
+		if (ld->sects[i]->kind == SECT_CORRAL) {
+			err_at(ld, ld->lineno, "second [corral] section (the "
+			    "first is at line %d; merge them)",
+			    ld->sects[i]->line);
+			break;
+		}
+	return SECT_INVALID;
+}
+
+/* [service:NAME] (text): a new service in *svcp, added to the config. */
+static enum sect_kind
+service_section(struct loader *ld, const char *text, struct svc_conf **svcp)
+{
+	const char *name = text + 8;
+	struct svc_conf *prev, *svc;
+
+	if (!valid_service_name(name, strlen(name))) {
+		err_at(ld, ld->lineno, "[%s]: '%s' is not a valid service "
+		    "name (1-%d characters of A-Z a-z 0-9 _ . -)",
+		    text, name, SERVICE_NAME_MAX);
+		return SECT_INVALID;
+	}
+	prev = config_find(ld->c, name);
+	if (prev != NULL) {
+		err_at(ld, ld->lineno, "[%s]: service '%s' is already "
+		    "defined at line %d", text, name, prev->line);
+		return SECT_INVALID;
+	}
+	svc = svc_new(name, ld->lineno, 0);
+	if (svc == NULL || conf_add_service(ld->c, svc) == -1) {
+		svc_free(svc);
+		ld->oom = true;
+		return SECT_INVALID;
+	}
+	*svcp = svc;
+	return SECT_SERVICE;
+}
+
+/* What header line opens; SECT_INVALID when it is wrong (reported). */
+static enum sect_kind
+section_kind(struct loader *ld, const char *line, struct svc_conf **svcp)
+{
+	char text[CONFIG_LINE_MAX];
+
+	if (header_text(ld, line, text) == -1)
+		return SECT_INVALID;
+	if (strcmp(text, "corral") == 0)
+		return corral_section(ld);
+	if (strncmp(text, "service:", 8) == 0)
+		return service_section(ld, text, svcp);
+	err_at(ld, ld->lineno, "unknown section [%s] (expected [corral] "
+	    "or [service:NAME])%s", text,
+	    strchr(text, ':') != NULL && strncasecmp(text, "service", 7) != 0 ?
+	    "; corral calls programs [service:NAME]" : "");
+	return SECT_INVALID;
+}
+
+/*
+ * Every header gets a section, a wrong one too: its keys are then dropped
+ * without a message each, since the header was reported.
+ */
 static void
 begin_section(struct loader *ld, const char *line)
 {
-	const char *close = strchr(line, ']');
-	const char *rest, *comment;
 	struct section *sec, **v;
-	enum sect_kind kind = SECT_INVALID;
-	struct svc_conf *svc = NULL;
-	char text[CONFIG_LINE_MAX];
-	size_t n;
 
 	ld->have_key = false;
 	ld->cur = NULL;
@@ -91,68 +184,8 @@ begin_section(struct loader *ld, const char *line)
 		return;
 	}
 	ld->sects[ld->nsects++] = sec;
-	comment = find_inline_comment(line);
-	if (close == NULL || (comment != NULL && comment < close)) {
-		err_at(ld, ld->lineno, "section header without closing ']' "
-		    "(write [corral] or [service:NAME])");
-		goto done;
-	}
-	n = (size_t)(close - line - 1);
-	memcpy(text, line + 1, n);
-	text[n] = '\0';
-	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
-		;
-	if (*rest != '\0' && *rest != ';' && *rest != '#') {
-		err_at(ld, ld->lineno, "unexpected text '%s' after section "
-		    "header [%s]", rest, text);
-		goto done;
-	}
-	if (strcmp(text, "corral") == 0) {
-		if (ld->seen_corral) {
-			for (size_t i = 0; i < ld->nsects; i++)
-				if (ld->sects[i]->kind == SECT_CORRAL) {
-					err_at(ld, ld->lineno, "second [corral] "
-					    "section (the first is at line %d; "
-					    "merge them)", ld->sects[i]->line);
-					break;
-				}
-			goto done;
-		}
-		ld->seen_corral = true;
-		kind = SECT_CORRAL;
-	} else if (strncmp(text, "service:", 8) == 0) {
-		const char *name = text + 8;
-		struct svc_conf *prev;
-
-		if (!valid_service_name(name, strlen(name))) {
-			err_at(ld, ld->lineno, "[%s]: '%s' is not a valid service "
-			    "name (1-%d characters of A-Z a-z 0-9 _ . -)",
-			    text, name, SERVICE_NAME_MAX);
-			goto done;
-		}
-		prev = config_find(ld->c, name);
-		if (prev != NULL) {
-			err_at(ld, ld->lineno, "[%s]: service '%s' is already "
-			    "defined at line %d", text, name, prev->line);
-			goto done;
-		}
-		svc = svc_new(name, ld->lineno, 0);
-		if (svc == NULL || conf_add_service(ld->c, svc) == -1) {
-			svc_free(svc);
-			ld->oom = true;
-			goto done;
-		}
-		kind = SECT_SERVICE;
-	} else {
-		err_at(ld, ld->lineno, "unknown section [%s] (expected [corral] "
-		    "or [service:NAME])%s", text,
-		    strchr(text, ':') != NULL && strncasecmp(text, "service", 7) != 0 ?
-		    "; corral calls programs [service:NAME]" : "");
-	}
-done:
-	sec->kind = kind;
 	sec->line = ld->lineno;
-	sec->svc = svc;
+	sec->kind = section_kind(ld, line, &sec->svc);
 	ld->cur = sec;
 }
 
