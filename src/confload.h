@@ -33,7 +33,7 @@ enum key_type {
 	KT_GROUP,		/* char * as written; gid */
 	KT_UMASK,		/* int */
 	KT_LIMIT,		/* struct limit */
-	KT_OUTPUT,		/* enum output_mode, output_path */
+	KT_OUTPUT,		/* enum output_mode, char * output_path at off2 */
 	KT__COUNT
 };
 
@@ -46,6 +46,7 @@ struct key {
 	size_t		 off2;
 	bool		 repeatable;	/* a second "key =" line adds to it */
 	bool		 rare;		/* off is into struct svc_rare */
+	enum reload_class reload;	/* what a reload does about a change */
 };
 
 struct section {
