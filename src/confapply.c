@@ -357,7 +357,8 @@ apply_command(struct loader *ld, const struct entry *e, char *base,
 
 	(void)err;
 	if (set_words(ld, e, &argv, &argc, "command") == 0) {
-		*AT(char *, e->key->off) = strdup(e->value);
+		if ((*AT(char *, e->key->off) = strdup(e->value)) == NULL)
+			ld->oom = true;
 		*AT(char **, e->key->off2) = argv;
 	}
 	return 0;
