@@ -163,16 +163,33 @@ void	config_free(struct config *c);
 void	config_free_service(struct svc_conf *s);
 
 /*
- * Whether running s under a and under b would need a different process:
- * command, directory, user, group, umask, environment, limits or output.
+ * What a reload does about a change of a key (corral(8), RELOAD).  Each row
+ * of the key table has one; the service classes are in order of strength,
+ * so that of several changes the largest value wins.
  */
-bool	config_same_process(const struct svc_conf *a, const struct svc_conf *b);
+enum reload_class {
+	RC_UNSET,		/* no class: a key table row that forgot it */
+	RC_NONE,		/* config_compare(): nothing differs */
+	RC_IN_PLACE,		/* applies from the reload on */
+	RC_CHECKS,		/* in place, and the service's checks start over */
+	RC_RESTART,		/* the process would differ: the service restarts */
+	RC_AT_START,		/* [corral] only: read when corral starts */
+};
 
-/* Whether ready_check, health_check and their settings are the same. */
-bool	config_same_checks(const struct svc_conf *a, const struct svc_conf *b);
+/*
+ * How a reload must apply the differences between a service's settings
+ * under its old config and its new one: the strongest class of the keys
+ * whose values differ, RC_RESTART too when the uid, gid (looked up again at
+ * each load) or terminal differ; RC_NONE when nothing does.
+ */
+enum reload_class config_compare(const struct svc_conf *old,
+	    const struct svc_conf *new);
 
-/* Whether everything else (timeouts, policy, hooks, after...) is the same. */
-bool	config_same_settings(const struct svc_conf *a, const struct svc_conf *b);
+/* The key table, row i from 0 to config_key_count() - 1; for tests. */
+size_t	config_key_count(void);
+const char *config_key_name(size_t i);
+bool	config_key_in_service(size_t i);	/* false: a [corral] key */
+enum reload_class config_key_reload(size_t i);
 
 /* Looks a service up by name; NULL if absent. */
 struct svc_conf *config_find(const struct config *c, const char *name);

@@ -229,9 +229,15 @@ reload_action(const struct svc_conf *old, const struct svc_conf *new)
 {
 	if (old == NULL)
 		return RL_START;
-	if (!config_same_process(old, new))
+	switch (config_compare(old, new)) {
+	case RC_RESTART:
 		return RL_RESTART;
-	return config_same_settings(old, new) ? RL_KEEP : RL_UPDATE;
+	case RC_IN_PLACE:
+	case RC_CHECKS:
+		return RL_UPDATE;
+	default:
+		return RL_KEEP;		/* RC_NONE */
+	}
 }
 
 /*
@@ -376,7 +382,8 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		struct svc_conf *c = nc->services[i];
 		enum reload_action a = s->conf == c ? RL_START :
 		    reload_action(s->conf, c);
-		bool checks = a == RL_UPDATE && !config_same_checks(s->conf, c);
+		bool checks = a == RL_UPDATE &&
+		    config_compare(s->conf, c) == RC_CHECKS;
 
 		s->conf = c;
 		if (a == RL_START)

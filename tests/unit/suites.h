@@ -11,6 +11,7 @@
 #define UNIT_SUITES(X) \
 	X(values_suite) \
 	X(config_suite) \
+	X(confdiff_suite) \
 	X(service_suite) \
 	X(plan_suite) \
 	X(pidmap_suite) \

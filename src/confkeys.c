@@ -1,0 +1,176 @@
+/*
+ * The one list of keys: reading, applying, suggestions and the reload
+ * comparison all use it, and nothing else lists keys again.  A row says
+ * where its value lives (an offset into struct config, struct svc_conf or
+ * struct svc_rare) and of what type it is; how a type is parsed is
+ * confapply.c's.  Pure data and lookups: no allocation, no messages.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "confkeys.h"
+
+#define G(n, t, rc)	{ SECT_CORRAL, #n, t,				\
+			  offsetof(struct config, n), 0, false, false, rc }
+#define S(n, t, rc)	{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_conf, n), 0, false, false, rc }
+#define S2(n, f, t, f2, r, rc) { SECT_SERVICE, #n, t,			\
+			  offsetof(struct svc_conf, f),			\
+			  offsetof(struct svc_conf, f2), r, false, rc }
+#define R(n, t, rc)	{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, n), 0, false, true, rc }
+#define RF(n, f, t, rc)	{ SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, f), 0, false, true, rc }
+#define R2(n, t, f2, rc) { SECT_SERVICE, #n, t,				\
+			  offsetof(struct svc_rare, n),			\
+			  offsetof(struct svc_rare, f2), false, true, rc }
+
+/*
+ * The last column is what a reload does about a change (corral(8), RELOAD).
+ * For services, config_compare() reads it: a key that shapes the process
+ * restarts the service, a check's setting restarts its checks, the rest
+ * applies in place.  For [corral], it says what supervisor_reload() does:
+ * it applies the file's forward_signals, log_level, status_file, shutdown
+ * order and deadline and strict from then on, and the two timeouts reach
+ * each service that inherits them as its own (resolve() in config.c);
+ * control_socket, control_group, log_timestamps and subreaper are read
+ * only when corral starts.
+ */
+const struct key conf_keys[] = {
+	G(stop_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	G(cleanup_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	G(shutdown_order, KT_ORDER, RC_IN_PLACE),
+	G(shutdown_deadline, KT_DURATION_INF, RC_IN_PLACE),
+	G(forward_signals, KT_SIGSET, RC_IN_PLACE),
+	G(log_level, KT_LOG_LEVEL, RC_IN_PLACE),
+	G(log_timestamps, KT_BOOL, RC_AT_START),
+	G(subreaper, KT_BOOL, RC_AT_START),
+	G(strict, KT_BOOL, RC_IN_PLACE),
+	G(control_socket, KT_PATH, RC_AT_START),
+	G(control_group, KT_GROUP, RC_AT_START),
+	G(status_file, KT_PATH, RC_IN_PLACE),
+
+	S2(command, command, KT_COMMAND, argv, false, RC_RESTART),
+	S(directory, KT_PATH, RC_RESTART),
+	S(user, KT_USER, RC_RESTART),
+	S(group, KT_GROUP, RC_RESTART),
+	S(umask, KT_UMASK, RC_RESTART),
+	RF(limit_nofile, limits[LIMIT_nofile], KT_LIMIT, RC_RESTART),
+	RF(limit_nproc, limits[LIMIT_nproc], KT_LIMIT, RC_RESTART),
+	RF(limit_core, limits[LIMIT_core], KT_LIMIT, RC_RESTART),
+	RF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT, RC_RESTART),
+	S2(output, output, KT_OUTPUT, output_path, false, RC_RESTART),
+	S2(environment, env, KT_ENV, nenv, true, RC_RESTART),
+	S(autostart, KT_BOOL, RC_IN_PLACE),
+	S(critical, KT_BOOL, RC_IN_PLACE),
+	S(restart, KT_RESTART, RC_IN_PLACE),
+	RF(success_exit_codes, success_codes, KT_EXIT_CODES, RC_IN_PLACE),
+	S(start_seconds, KT_DURATION, RC_IN_PLACE),
+	S(start_retries, KT_UINT, RC_IN_PLACE),
+	S(restart_delay, KT_DURATION, RC_IN_PLACE),
+	S(restart_delay_max, KT_DURATION, RC_IN_PLACE),
+	S(stop_delay, KT_DURATION, RC_IN_PLACE),
+	S(stop_signal, KT_SIGNAL, RC_IN_PLACE),
+	S(stop_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	S(kill_signal, KT_SIGNAL, RC_IN_PLACE),
+	S2(cleanup, cleanup, KT_COMMAND, cleanup_argv, false, RC_IN_PLACE),
+	S(cleanup_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	S2(after, after, KT_NAMES, nafter, true, RC_IN_PLACE),
+	R2(ready_check, KT_COMMAND, ready_check_argv, RC_CHECKS),
+	R(ready_interval, KT_DURATION, RC_CHECKS),
+	S(ready_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	S(notify, KT_BOOL, RC_RESTART),
+	R2(health_check, KT_COMMAND, health_check_argv, RC_CHECKS),
+	R(health_interval, KT_DURATION, RC_CHECKS),
+	R(health_timeout, KT_DURATION, RC_CHECKS),
+	R(health_retries, KT_UINT, RC_CHECKS),
+};
+const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[48];
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 48)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const struct key *
+conf_find_key(enum sect_kind sect, const char *name)
+{
+	for (size_t i = 0; i < conf_nkeys; i++)
+		if (conf_keys[i].sect == sect &&
+		    strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+const struct key *
+conf_nearest_key(enum sect_kind sect, const char *name, size_t *dist)
+{
+	const struct key *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		size_t d;
+
+		if (conf_keys[i].sect != sect)
+			continue;
+		d = edit_distance(name, conf_keys[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = &conf_keys[i];
+		}
+	}
+	*dist = best_d;
+	return best;
+}
+
+
+size_t
+config_key_count(void)
+{
+	return conf_nkeys;
+}
+
+const char *
+config_key_name(size_t i)
+{
+	return conf_keys[i].name;
+}
+
+bool
+config_key_in_service(size_t i)
+{
+	return conf_keys[i].sect == SECT_SERVICE;
+}
+
+enum reload_class
+config_key_reload(size_t i)
+{
+	return conf_keys[i].reload;
+}

@@ -1,0 +1,92 @@
+/*
+ * What the files of the config loader share, and nothing outside them
+ * includes: a row of the key table, a section and an entry of the file
+ * being read, and the loader that carries them from reading (confread.c)
+ * through applying (confapply.c) to validation (config.c).
+ */
+#ifndef CORRAL_CONFLOAD_H
+#define CORRAL_CONFLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+enum sect_kind { SECT_NONE, SECT_CORRAL, SECT_SERVICE, SECT_INVALID };
+
+enum key_type {
+	KT_DURATION,		/* double, seconds */
+	KT_DURATION_INF,	/* double, seconds, "infinity" allowed */
+	KT_SIGNAL,		/* int */
+	KT_BOOL,		/* bool */
+	KT_UINT,		/* unsigned */
+	KT_COMMAND,		/* char * as written, char ** argv at off2 */
+	KT_PATH,		/* char * */
+	KT_ENV,			/* char ** env, size_t count at off2 */
+	KT_NAMES,		/* char ** names, size_t count at off2 */
+	KT_RESTART,		/* enum restart_policy */
+	KT_ORDER,		/* enum shutdown_order */
+	KT_EXIT_CODES,		/* struct exit_set */
+	KT_SIGSET,		/* uint64_t */
+	KT_LOG_LEVEL,		/* int */
+	KT_USER,		/* char * as written; uid, gid, passwd fields */
+	KT_GROUP,		/* char * as written; gid */
+	KT_UMASK,		/* int */
+	KT_LIMIT,		/* struct limit */
+	KT_OUTPUT,		/* enum output_mode, char * output_path at off2 */
+	KT__COUNT
+};
+
+/* A row of the key table (confkeys.c). */
+struct key {
+	enum sect_kind	 sect;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;
+	size_t		 off2;
+	bool		 repeatable;	/* a second "key =" line adds to it */
+	bool		 rare;		/* off is into struct svc_rare */
+	enum reload_class reload;	/* what a reload does about a change */
+};
+
+struct section {
+	enum sect_kind	 kind;
+	int		 line;
+	struct svc_conf	*svc;		/* SECT_SERVICE */
+};
+
+/* One "key = value" of the file, continuation lines joined. */
+struct entry {
+	struct section	*sect;
+	const struct key *key;		/* NULL: unknown, already reported */
+	char		*value;
+	int		 line;
+	bool		 comment_cut;	/* an inline " ;" comment cut the line */
+};
+
+struct loader {
+	const char	*path;
+	struct diag	*d;
+	struct config	*c;
+
+	/* read_line() state */
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+	int		 lineno;
+	bool		 indented;	/* current line starts with a blank */
+	bool		 comment_cut;
+	bool		 have_key;	/* a key was set in this section */
+	char		 line[CONFIG_LINE_MAX + 1];
+
+	struct section	**sects;	/* each allocated alone: entries point at them */
+	size_t		 nsects;
+	struct section	*cur;		/* NULL before the first header */
+	bool		 seen_corral;
+
+	struct entry	*entries;
+	size_t		 nentries;
+	bool		 oom;
+};
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * Users and groups are looked up when the file is read, so `corral -t`
+ * catches a typo before deployment; a numeric id needs no entry (as in
+ * containers whose /etc/passwd does not know the uid).  The only file of
+ * the loader that reads the user and group databases.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "confusers.h"
+
+int
+lookup_user(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct passwd *pw;
+	unsigned long id;
+	char ignored[VALUE_ERR_MAX];
+	bool numeric = parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0;
+
+	errno = 0;
+	pw = numeric ? getpwuid((uid_t)id) : getpwnam(v);
+	if (pw == NULL && !numeric) {
+		snprintf(err, VALUE_ERR_MAX, "no user '%s'%s%s (give a name "
+		    "from /etc/passwd or a numeric uid)", v,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		return -1;
+	}
+	if ((s->user = strdup(v)) == NULL)
+		goto oom;
+	if (pw == NULL) {
+		s->uid = (uid_t)id;
+		if (s->group == NULL)
+			s->gid = (gid_t)id;
+		return 0;
+	}
+	s->uid = pw->pw_uid;
+	if (s->group == NULL)
+		s->gid = pw->pw_gid;
+	s->has_passwd = true;
+	if ((s->home = strdup(pw->pw_dir)) == NULL ||
+	    (s->user_name = strdup(pw->pw_name)) == NULL)
+		goto oom;
+	return 0;
+oom:
+	snprintf(err, VALUE_ERR_MAX, "out of memory");
+	return -1;
+}
+
+int
+lookup_group(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct group *gr;
+	unsigned long id;
+	char ignored[VALUE_ERR_MAX];
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0) {
+		s->gid = (gid_t)id;
+	} else {
+		errno = 0;
+		if ((gr = getgrnam(v)) == NULL) {
+			snprintf(err, VALUE_ERR_MAX, "no group '%s' (give a "
+			    "name from /etc/group or a numeric gid)", v);
+			return -1;
+		}
+		s->gid = gr->gr_gid;
+	}
+	if ((s->group = strdup(v)) == NULL) {
+		snprintf(err, VALUE_ERR_MAX, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+lookup_control_group(struct config *c, const char *v,
+    char err[VALUE_ERR_MAX])
+{
+	struct svc_conf tmp = { .gid = (gid_t)-1 };
+
+	if (lookup_group(&tmp, v, err) == -1)
+		return -1;
+	c->control_group = tmp.group;
+	c->control_gid = tmp.gid;
+	return 0;
+}
