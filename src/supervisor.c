@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "children.h"
 #include "container.h"
 #include "invariant.h"
 #include "log.h"
@@ -127,7 +128,7 @@ group_empty(const struct service *s)
 static bool
 is_down(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s) && sv_output_done(s, false);
+	return s->pid == 0 && group_empty(s) && children_output_done(s, false);
 }
 
 static void
@@ -226,7 +227,7 @@ act_spawn(struct service *s)
 
 	/* One live run per service, always (SPEC §12). */
 	CORRAL_ASSERT(s->pid == 0 && s->pgid == 0 && s->hook_pid == 0 &&
-	    !s->hook_output_wait && sv_output_done(s, false),
+	    !s->hook_output_wait && children_output_done(s, false),
 	    "%s: spawn while pid %d, group %d or hook %d is alive",
 	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid);
 	s->run++;
@@ -251,7 +252,7 @@ act_spawn(struct service *s)
 		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
 		    s->conf->notify ? s->health->notify_path : "");
 		more[0] = notify_env;
-		pid = sv_start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
+		pid = children_start(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
 		    &fd);
 	}
 	if (pid == -1) {
@@ -307,7 +308,8 @@ run_check(struct service *s)
 	pid_t pid;
 	int fd;
 
-	pid = sv_start_child(s, CHILD_CHECK, NULL, 0, &fd);
+	pid = children_start(s, ready ? CHILD_READY_CHECK : CHILD_HEALTH_CHECK,
+	    NULL, 0, &fd);
 	if (pid == -1) {
 		/* Counted as a failed try; the next one comes at the interval. */
 		arm(&h->check_w, ready ? s->conf->rare->ready_interval :
@@ -642,20 +644,20 @@ static enum svc_event
 pipes_left(struct service *s)
 {
 	s->pgid = 0;
-	if (sv_output_done(s, false))
+	if (children_output_done(s, false))
 		return SE_DOWN;
-	if (!sv_output_paused(s, false))
+	if (!children_output_paused(s, false))
 		log_warnx("%s: its output pipe is still held open by a process "
 		    "outside its group; not waiting for it any longer",
 		    s->conf->name);
 	else if (sv.phase != SV_RUNNING) {
-		sv_abandon_output(s, false);
+		children_abandon_output(s, false);
 		return SE_DOWN;
 	} else
 		log_debug("%s: waiting for its output to be read",
 		    s->conf->name);
 	/* Their on_eof raises DOWN once they close, now or later. */
-	(void)sv_finish_output(s, false);
+	(void)children_finish_output(s, false);
 	return SE_NONE;
 }
 
@@ -745,7 +747,7 @@ act_cleanup(struct service *s)
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
-	pid = sv_start_child(s, CHILD_HOOK, more, 2, &fd);
+	pid = children_start(s, CHILD_HOOK, more, 2, &fd);
 	if (pid == -1) {
 		s->hook_status = W_EXITCODE(126, 0);
 		sv.unclean = true;
@@ -1099,7 +1101,7 @@ hook_ended(struct service *s, int status)
 {
 	s->hook_pid = 0;
 	s->hook_status = status;
-	if (sv_finish_output(s, true))
+	if (children_finish_output(s, true))
 		hook_complete(s);
 	else if (s->hook_timed_out || (sv.phase != SV_RUNNING &&
 	    !ev_is_active(&s->hook_timer_w)))
@@ -1109,13 +1111,13 @@ hook_ended(struct service *s, int status)
 		s->hook_output_wait = true;
 }
 
-void
+static void
 sv_hook_stream_eof(struct output_stream *st, void *ctx)
 {
 	struct service *s = ctx;
 
 	(void)st;
-	if (s->hook_output_wait && sv_output_done(s, true))
+	if (s->hook_output_wait && children_output_done(s, true))
 		hook_complete(s);
 }
 
@@ -1123,7 +1125,7 @@ sv_hook_stream_eof(struct output_stream *st, void *ctx)
 static void
 hook_give_up_output(struct service *s)
 {
-	sv_abandon_output(s, true);
+	children_abandon_output(s, true);
 	hook_complete(s);
 }
 
@@ -1166,7 +1168,7 @@ service_exited(struct service *s, int status)
 	sv_dispatch(s, SE_EXITED);
 }
 
-void
+static void
 sv_stream_eof(struct output_stream *st, void *ctx)
 {
 	struct service *s = ctx;
@@ -1640,6 +1642,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 			goto oom;
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
+	children_init(sv_stream_eof, sv_hook_stream_eof);
 	svcnotify_init(loop, service_notified);
 	reaper_init(loop, pid_known, reaped);
 	/* Status file writes are batched: one per loop iteration at most. */
