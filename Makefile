@@ -35,7 +35,7 @@ CORRAL_SRCS = src/values.c src/sink.c src/log.c src/config.c src/service.c src/p
 	      src/strbuf.c src/status.c src/ctlpath.c src/trustdir.c src/control.c \
 	      src/svcnotify.c \
 	      src/ratelimit.c \
-	      src/children.c src/reaper.c src/supervisor.c src/requests.c src/signals.c \
+	      src/children.c src/health.c src/reaper.c src/supervisor.c src/requests.c src/signals.c \
 	      src/creds.c src/main.c
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

@@ -1,7 +1,8 @@
 /*
- * The supervisor: where service.c's decisions become syscalls, readiness
- * and health checks run, children are reaped, and the shutdown is ordered.
- * children.c makes the processes; requests.c answers corralctl and reloads.
+ * The supervisor: where service.c's decisions become syscalls, children
+ * are reaped, and the shutdown is ordered.  children.c makes the
+ * processes; health.c judges readiness and health and answers through the
+ * health_ops given to it here; requests.c answers corralctl and reloads.
  *
  * Invariants:
  * - Every child of corral is reaped by reaper.c, within one loop turn;
@@ -31,6 +32,7 @@
 
 #include "children.h"
 #include "container.h"
+#include "health.h"
 #include "invariant.h"
 #include "log.h"
 #include "notify.h"
@@ -166,47 +168,6 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    s->conf->argv[0]);
 }
 
-static void check_timer_cb(struct ev_loop *, ev_timer *, int);
-static void watchdog_cb(struct ev_loop *, ev_timer *, int);
-
-static bool
-needs_health(const struct svc_conf *c)
-{
-	return c->notify || c->rare->ready_check_argv != NULL ||
-	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
-}
-
-int
-sv_prepare_health(struct service *s, const struct svc_conf *c)
-{
-	struct service_health *h;
-
-	if (s->health != NULL || !needs_health(c))
-		return 0;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return -1;
-	h->notify_fd = -1;
-	h->health_last = -1;
-	ev_init(&h->check_w, check_timer_cb);
-	ev_init(&h->watchdog_w, watchdog_cb);
-	h->check_w.data = h->watchdog_w.data = s;
-	s->health = h;
-	return 0;
-}
-
-/* A new run starts with no health results. */
-static void
-health_reset(struct service *s)
-{
-	struct service_health *h = s->health;
-
-	if (h != NULL) {
-		h->health_last = -1;
-		free(h->status_text);
-		h->status_text = NULL;
-	}
-}
-
 static enum svc_event
 act_spawn(struct service *s)
 {
@@ -233,7 +194,7 @@ act_spawn(struct service *s)
 	s->not_ready = false;
 	s->phase = STOP_WINDOW;
 	pid = -1;
-	health_reset(s);
+	health_new_run(s);
 	if (!s->conf->notify || svcnotify_open(s) == 0) {
 		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
 
@@ -267,250 +228,18 @@ act_spawn(struct service *s)
 void
 sv_start_dependents(void);
 
-/* --- readiness and health ----------------------------------------------- */
-
-static void
-stop_checks(struct service *s)
-{
-	struct service_health *h = s->health;
-
-	if (h == NULL)
-		return;
-	ev_timer_stop(sv.loop, &h->check_w);
-	ev_timer_stop(sv.loop, &h->watchdog_w);
-	if (h->check_pid != 0) {
-		if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
-			log_warn("%s: unable to kill check %d", s->conf->name,
-			    (int)h->check_pid);
-		/* Reaped later, when s may be freed already. */
-		(void)pidmap_put(&sv.pids, h->check_pid, PID_DISOWNED, NULL);
-		h->check_pid = 0;
-	}
-}
-
-static void
-run_check(struct service *s)
-{
-	struct service_health *h = s->health;
-	bool ready = s->state == SS_STARTING;
-	pid_t pid;
-	int fd;
-
-	pid = children_start(s, ready ? CHILD_READY_CHECK : CHILD_HEALTH_CHECK,
-	    NULL, 0, &fd);
-	if (pid == -1) {
-		/* Counted as a failed try; the next one comes at the interval. */
-		arm(&h->check_w, ready ? s->conf->rare->ready_interval :
-		    s->conf->rare->health_interval);
-		return;
-	}
-	(void)close(fd);	/* a failed exec shows as exit status 127 */
-	if (pidmap_put(&sv.pids, pid, PID_CHECK, s) == -1)
-		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
-		    (int)pid);
-	h->check_pid = pid;
-	h->check_timed_out = false;
-	arm(&h->check_w, ready ? s->conf->rare->ready_interval :
-	    s->conf->rare->health_timeout);
-}
-
-static void
-check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct service *s = w->data;
-	struct service_health *h = s->health;
-
-	(void)loop;
-	(void)revents;
-	if (h->check_pid == 0) {
-		run_check(s);
-		return;
-	}
-	/* This try took too long: it fails, and its exit says so. */
-	h->check_timed_out = true;
-	if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
-		log_warn("%s: unable to kill check %d", s->conf->name,
-		    (int)h->check_pid);
-}
-
-static void
-health_failed(struct service *s, const char *why)
-{
-	log_warnx("%s: %s; restarting it", s->conf->name, why);
-	stop_checks(s);
-	s->reason = SR_HEALTH;
-	sv_dispatch(s, SE_STOP);
-}
-
-static void
-check_ended(struct service *s, pid_t pid, int status)
-{
-	struct service_health *h = s->health;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    !h->check_timed_out;
-	char st[64];
-
-	if (pid != h->check_pid)
-		return;			/* stopped by stop_checks() */
-	h->check_pid = 0;
-	if (s->state == SS_STARTING) {
-		if (ok) {
-			sv_dispatch(s, SE_READY);
-			return;
-		}
-		log_debug("%s: not ready yet", s->conf->name);
-		arm(&h->check_w, s->conf->rare->ready_interval);
-		return;
-	}
-	if (s->state != SS_RUNNING)
-		return;
-	h->health_last = ok;
-	h->health_at = ev_time();
-	sv.status_dirty = sv.conf->status_file != NULL;
-	if (ok) {
-		h->health_fails = 0;
-		arm(&h->check_w, s->conf->rare->health_interval);
-		return;
-	}
-	describe_status(status, st, sizeof(st));
-	h->health_fails++;
-	log_warnx("%s: health check failed (%s%s), %u of %u", s->conf->name,
-	    h->check_timed_out ? "timed out, " : "", st, h->health_fails,
-	    s->conf->rare->health_retries);
-	if (h->health_fails >= s->conf->rare->health_retries) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "%u health checks failed in a row",
-		    h->health_fails);
-		health_failed(s, why);
-		return;
-	}
-	arm(&h->check_w, s->conf->rare->health_interval);
-}
-
-static void
-watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct service *s = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (s->state == SS_RUNNING)
-		health_failed(s, "no WATCHDOG=1 within WATCHDOG_USEC");
-}
-
-/* What a `notify = yes` service tells corral. */
-static void
-service_notified(struct service *s, enum svcnotify_field f, const char *value)
-{
-	/* Only a service with notify = yes has a socket to say things on. */
-	struct service_health *h = s->health;
-
-	switch (f) {
-	case SN_READY:
-		if (s->state == SS_STARTING)
-			sv_dispatch(s, SE_READY);
-		break;
-	case SN_STATUS:
-		free(h->status_text);
-		/* Bounded by the datagram size; NULL on failure just means none. */
-		h->status_text = strdup(value);
-		sv.status_dirty = sv.conf->status_file != NULL;
-		break;
-	case SN_WATCHDOG:
-		if (s->conf->rare->watchdog > 0 && ev_is_active(&h->watchdog_w))
-			ev_timer_again(sv.loop, &h->watchdog_w);
-		break;
-	case SN_STOPPING:
-	case SN_RELOADING:
-		log_debug("%s: says it is %s", s->conf->name,
-		    f == SN_STOPPING ? "stopping" : "reloading");
-		break;
-	case SN_MAINPID:
-		/* corral keeps following the process it started itself. */
-		log_debug("%s: MAINPID=%s ignored", s->conf->name, value);
-		break;
-	}
-}
-
-/* Starts the ready_check of a starting service over. */
-static void
-watch_readiness(struct service *s)
-{
-	const struct svc_conf *c = s->conf;
-
-	stop_checks(s);
-	if (c->rare->ready_check_argv != NULL)
-		arm(&s->health->check_w, c->rare->ready_interval);
-}
-
-/* Starts the health_check and watchdog of a running service over. */
-static void
-watch_health(struct service *s)
-{
-	const struct svc_conf *c = s->conf;
-	struct service_health *h = s->health;
-
-	stop_checks(s);
-	if (h == NULL)
-		return;
-	/* Results of the checks it had before a reload say nothing now. */
-	h->health_last = -1;
-	h->health_fails = 0;
-	if (c->rare->health_check_argv != NULL)
-		arm(&h->check_w, c->rare->health_interval);
-	if (c->rare->watchdog > 0) {
-		ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
-		ev_timer_again(sv.loop, &h->watchdog_w);
-	}
-}
-
-/* Whether s, started, waits for a ready_check or READY=1 before running. */
-static bool
-waits_ready(const struct service *s)
-{
-	return s->conf->rare->ready_check_argv != NULL || s->conf->notify;
-}
-
-/*
- * Whether s is starting and its exec succeeded.  A start whose exec failed
- * is over even while the reaper has yet to see it.
- */
-static bool
-execed_not_ready(const struct service *s)
-{
-	return s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
-	    !s->spawn_failed;
-}
-
-void
-sv_checks_changed(struct service *s)
-{
-	if (s->state == SS_RUNNING)
-		watch_health(s);
-	else if (execed_not_ready(s) && waits_ready(s))
-		watch_readiness(s);
-}
-
-void
-sv_ready_if_no_rule(struct service *s)
-{
-	if (execed_not_ready(s) && !waits_ready(s))
-		sv_dispatch(s, SE_READY);
-}
-
 /* The exec succeeded: up now, or once its readiness rule says so. */
 static enum svc_event
 act_execed(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
 
-	if (!waits_ready(s))
+	if (!health_waits_ready(s))
 		return SE_READY;
 	log_info("%s: started (pid %d), waiting until it is ready",
 	    c->name, (int)s->pid);
 	arm(&s->timer_w, c->ready_timeout);
-	watch_readiness(s);
+	health_watch_readiness(s);
 	return SE_NONE;
 }
 
@@ -518,7 +247,7 @@ static enum svc_event
 act_mark_up(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
-	watch_health(s);
+	health_watch(s);
 	log_info("%s: running (pid %d)", s->conf->name, (int)s->pid);
 	sv_start_dependents();
 	return SE_NONE;
@@ -533,7 +262,7 @@ act_not_ready(struct service *s)
 
 	format_duration(s->conf->ready_timeout, d, sizeof(d));
 	log_warnx("%s: not ready within ready_timeout %s", s->conf->name, d);
-	stop_checks(s);
+	health_stop(s);
 	s->not_ready = true;
 	s->reason = SR_TIMEOUT;
 	return act_stop(s);
@@ -715,7 +444,7 @@ act_cleanup(struct service *s)
 	int fd;
 
 	ev_timer_stop(sv.loop, &s->timer_w);
-	stop_checks(s);
+	health_stop(s);
 	svcnotify_close(s);
 	if (s->lingering) {
 		s->lingering = false;
@@ -939,7 +668,7 @@ run_chain(struct service *s, enum svc_event ev)
 		s->state = t->next;
 		if ((from == SS_STARTING || from == SS_RUNNING) &&
 		    t->next != SS_STARTING && t->next != SS_RUNNING)
-			stop_checks(s);
+			health_stop(s);
 		if (from == SS_RUNNING && t->next != SS_RUNNING)
 			sv.nrunning--;
 		else if (from != SS_RUNNING && t->next == SS_RUNNING)
@@ -1230,7 +959,7 @@ reaped(pid_t pid, int status, pid_t pgid)
 		break;
 	case PID_CHECK:
 		pidmap_del(&sv.pids, pid);
-		check_ended(owner, pid, status);
+		health_check_ended(owner, pid, status);
 		break;
 	case PID_DISOWNED:
 		pidmap_del(&sv.pids, pid);
@@ -1459,7 +1188,7 @@ sv_begin_shutdown(const char *why)
 			sv.unclean = true;
 		}
 		s->want_up = false;
-		stop_checks(s);
+		health_stop(s);
 		if (s->state != SS_STOPPING && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
 		if (!isinf(sv.plan.latest_kill[i]))
@@ -1550,7 +1279,7 @@ sv_service_new(struct svc_conf *c)
 	s->exec_fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
-	if (sv_prepare_health(s, c) == -1) {
+	if (health_prepare(s, c) == -1) {
 		free(s);
 		return NULL;
 	}
@@ -1563,7 +1292,7 @@ sv_service_free(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
-	stop_checks(s);
+	health_stop(s);
 	svcnotify_release(s);
 	if (s->exec_fd != -1) {
 		ev_io_stop(sv.loop, &s->exec_w);
@@ -1576,10 +1305,7 @@ sv_service_free(struct service *s)
 		}
 		free(s->io);
 	}
-	if (s->health != NULL) {
-		free(s->health->status_text);
-		free(s->health);
-	}
+	health_free(s);
 	free(s);
 }
 
@@ -1599,6 +1325,18 @@ write_status_file(void)
 	}
 	failing = false;
 }
+
+/* A health result or STATUS= changed: the status file shows both. */
+static void
+mark_status_dirty(void)
+{
+	sv.status_dirty = sv.conf->status_file != NULL;
+}
+
+static const struct health_ops health_ops = {
+	.event = sv_dispatch,
+	.changed = mark_status_dirty,
+};
 
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -1631,7 +1369,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
 	children_init(sv_stream_eof, sv_hook_stream_eof);
-	svcnotify_init(loop, service_notified);
+	health_init(loop, &sv.pids, &health_ops);
 	reaper_init(loop, pid_known, reaped);
 	/* Status file writes are batched: one per loop iteration at most. */
 	ev_prepare_init(&sv.prepare_w, prepare_cb);

@@ -65,23 +65,6 @@ struct service *sv_service_new(struct svc_conf *c);
 void	sv_service_free(struct service *s);
 double	sv_mono_now(void);
 
-/*
- * Gives s a struct service_health if c has a check, notify or a watchdog
- * and s has none yet; -1 when out of memory.  sv_service_new() and a
- * reload call it in the steps that may still fail, so that a service has
- * the block whenever its settings need it.  It is kept until the service
- * is freed: a reload may take the need away while a check is still out.
- */
-int	sv_prepare_health(struct service *s, const struct svc_conf *c);
-/*
- * A reload changed the checks of s without needing a new process: they
- * start over under the new settings, with no results yet, so that a
- * removed check stops and an added one runs after its interval.
- */
-void	sv_checks_changed(struct service *s);
-/* A starting service whose readiness rule a reload removed is up now. */
-void	sv_ready_if_no_rule(struct service *s);
-
 /* requests.c: frees retired services that are down; between loop turns. */
 void	sv_sweep_retired(void);
 
