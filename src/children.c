@@ -2,7 +2,8 @@
  * How a service's processes are made: its main process, its cleanup hook
  * and its checks.  Everything the child needs (environment, groups, output
  * descriptors) is prepared here in the parent, so that between vfork() and
- * exec() spawn.c only makes system calls.
+ * exec() spawn.c only makes system calls.  Nothing here calls back into
+ * its callers but through the callbacks of children_init().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "children.h"
 #include "creds.h"
 #include "log.h"
 #include "output.h"
 #include "spawn.h"
-#include "supervisor_impl.h"
+
+static children_eof_fn	*main_eof_fn;
+static children_eof_fn	*hook_eof_fn;
+
+void
+children_init(children_eof_fn *main_eof, children_eof_fn *hook_eof)
+{
+	main_eof_fn = main_eof;
+	hook_eof_fn = hook_eof;
+}
 
 static char *
 strcat_dup(const char *a, const char *b)
@@ -235,6 +246,28 @@ prepare_output(const struct svc_conf *c, enum output_mode mode,
 	return 0;
 }
 
+static bool
+is_check(enum child_kind kind)
+{
+	return kind == CHILD_READY_CHECK || kind == CHILD_HEALTH_CHECK;
+}
+
+static char *const *
+child_argv(const struct svc_conf *c, enum child_kind kind)
+{
+	switch (kind) {
+	case CHILD_MAIN:
+		break;
+	case CHILD_HOOK:
+		return c->cleanup_argv;
+	case CHILD_READY_CHECK:
+		return c->rare->ready_check_argv;
+	case CHILD_HEALTH_CHECK:
+		return c->rare->health_check_argv;
+	}
+	return c->argv;
+}
+
 /*
  * Fills req with what conf asks for and opens the descriptors the child
  * needs.  Returns 0, or -1 with errno set and a message logged.
@@ -245,9 +278,9 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 {
 	const struct svc_conf *c = s->conf;
 	const char *what = kind == CHILD_HOOK ? "cleanup hook of " :
-	    kind == CHILD_CHECK ? "check of " : "";
+	    is_check(kind) ? "check of " : "";
 	/* Checks say what they found by their exit status, not their output. */
-	enum output_mode mode = kind == CHILD_CHECK ? OUTPUT_NULL : c->output;
+	enum output_mode mode = is_check(kind) ? OUTPUT_NULL : c->output;
 	int saved;
 
 	memset(io, 0, sizeof(*io));
@@ -302,7 +335,7 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 	for (int i = 0; i < 2; i++)
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
-		    hook ? sv_hook_stream_eof : sv_stream_eof, s);
+		    hook ? hook_eof_fn : main_eof_fn, s);
 }
 
 /*
@@ -311,7 +344,7 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
  * stdout or stderr to take what they hold (their on_eof says when).
  */
 bool
-sv_finish_output(struct service *s, bool hook)
+children_finish_output(struct service *s, bool hook)
 {
 	struct output_stream *out;
 	bool done = true;
@@ -326,7 +359,7 @@ sv_finish_output(struct service *s, bool hook)
 
 /* Gives up on the pipes of the main process (or hook): a shutdown's end. */
 void
-sv_abandon_output(struct service *s, bool hook)
+children_abandon_output(struct service *s, bool hook)
 {
 	if (s->io != NULL)
 		for (int i = 0; i < 2; i++)
@@ -335,7 +368,7 @@ sv_abandon_output(struct service *s, bool hook)
 }
 
 bool
-sv_output_paused(const struct service *s, bool hook)
+children_output_paused(const struct service *s, bool hook)
 {
 	const struct output_stream *out;
 
@@ -346,7 +379,7 @@ sv_output_paused(const struct service *s, bool hook)
 }
 
 bool
-sv_output_done(const struct service *s, bool hook)
+children_output_done(const struct service *s, bool hook)
 {
 	const struct output_stream *out;
 
@@ -356,18 +389,11 @@ sv_output_done(const struct service *s, bool hook)
 	return !output_stream_open_p(&out[0]) && !output_stream_open_p(&out[1]);
 }
 
-/*
- * Starts the service's main process or its cleanup hook, with its output
- * attached.  Returns the pid, or -1 with errno set and the failure logged.
- */
 pid_t
-sv_start_child(struct service *s, enum child_kind kind, char *const *more,
+children_start(struct service *s, enum child_kind kind, char *const *more,
     size_t nmore, int *status_fd)
 {
-	char *const *argv = kind == CHILD_HOOK ? s->conf->cleanup_argv :
-	    kind == CHILD_CHECK ? (s->state == SS_STARTING ?
-	    s->conf->rare->ready_check_argv : s->conf->rare->health_check_argv) :
-	    s->conf->argv;
+	char *const *argv = child_argv(s->conf, kind);
 	struct spawn_req req;
 	struct child_io io;
 	struct env_strings own;
@@ -394,7 +420,7 @@ sv_start_child(struct service *s, enum child_kind kind, char *const *more,
 		/* In a container, EAGAIN is most often docker's --pids-limit. */
 		log_warn("%s: unable to start %s%s%s", s->conf->name,
 		    kind == CHILD_HOOK ? "cleanup hook " :
-		    kind == CHILD_CHECK ? "check " : "", argv[0],
+		    is_check(kind) ? "check " : "", argv[0],
 		    saved == EAGAIN ? ", out of processes (RLIMIT_NPROC, "
 		    "the cgroup's pids.max or kernel.pid_max)" : "");
 		errno = saved;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health.h"
 #include "log.h"
 #include "notify.h"
 #include "signals.h"
@@ -360,7 +361,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		if ((svcs[i] = find_service(c->name)) == NULL &&
 		    (svcs[i] = sv_service_new(c)) == NULL)
 			goto oom;
-		if (sv_prepare_health(svcs[i], c) == -1)
+		if (health_prepare(svcs[i], c) == -1)
 			goto oom;
 	}
 	if (reserve_retired(sv.n) == -1)
@@ -392,7 +393,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
 			stop_one(s, SR_RELOAD, true, NULL);
 		else if (checks)
-			sv_checks_changed(s);
+			health_checks_changed(s);
 	}
 	free(sv.svcs);
 	sv.svcs = svcs;
@@ -407,7 +408,7 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 	sv.status_dirty = nc->status_file != NULL;
 	/* Once every service has its new settings: it may start dependents. */
 	for (size_t i = 0; i < sv.n; i++)
-		sv_ready_if_no_rule(sv.svcs[i]);
+		health_ready_if_no_rule(sv.svcs[i]);
 	sv_start_dependents();
 	notify_send("READY=1");
 	return 0;

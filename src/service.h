@@ -37,7 +37,6 @@
 
 #include "config.h"
 #include "output.h"
-#include "ratelimit.h"
 
 #define SVC_STATES(X)							\
 	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
@@ -94,30 +93,8 @@ struct transition {
 	enum svc_action	 action;
 };
 
-/*
- * How corral learns that a service is ready and well: ready_check,
- * health_check, notify = yes and its watchdog.  Allocated at the first start
- * of a service that has one of them, so that the others do not carry idle
- * watchers.
- */
-struct service_health {
-	/* ready_check and health_check: at most one process at a time. */
-	pid_t		 check_pid;
-	bool		 check_timed_out;
-	unsigned	 health_fails;	/* in a row */
-	int		 health_last;	/* -1 none yet, 0 failed, 1 passed */
-	double		 health_at;	/* wall clock of the last result */
-	ev_timer	 check_w;	/* next check, or the bound of this one */
-	ev_timer	 watchdog_w;	/* WATCHDOG=1 expected before it fires */
-
-	/* notify = yes: the socket corral listens on for this service. */
-	int		 notify_fd;
-	ev_io		 notify_w;
-	char		*notify_path;
-	char		*status_text;	/* last STATUS=, or NULL */
-	/* Kept across runs, so that a crash loop cannot reset them. */
-	struct ratelimit notify_rl[NW__COUNT];
-};
+/* How corral learns that a service is ready and well: see health.h. */
+struct service_health;
 
 /*
  * Events raised while the machine of their service is already handling one

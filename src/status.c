@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "status.h"
 #include "trustdir.h"
 #include "values.h"

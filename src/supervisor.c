@@ -1,7 +1,8 @@
 /*
- * The supervisor: where service.c's decisions become syscalls, readiness
- * and health checks run, children are reaped, and the shutdown is ordered.
- * children.c makes the processes; requests.c answers corralctl and reloads.
+ * The supervisor: where service.c's decisions become syscalls, children
+ * are reaped, and the shutdown is ordered.  children.c makes the
+ * processes; health.c judges readiness and health and answers through the
+ * health_ops given to it here; requests.c answers corralctl and reloads.
  *
  * Invariants:
  * - Every child of corral is reaped by reaper.c, within one loop turn;
@@ -29,7 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "children.h"
 #include "container.h"
+#include "health.h"
 #include "invariant.h"
 #include "log.h"
 #include "notify.h"
@@ -69,18 +72,6 @@ sv_mono_now(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by %s%s", signal_name(WTERMSIG(status)),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		snprintf(buf, len, "ended with wait status 0x%x", status);
 }
 
 /* Signals a service's group, and its main process if it left the group. */
@@ -126,7 +117,7 @@ group_empty(const struct service *s)
 static bool
 is_down(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s) && sv_output_done(s, false);
+	return s->pid == 0 && group_empty(s) && children_output_done(s, false);
 }
 
 static void
@@ -176,47 +167,6 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    s->conf->argv[0]);
 }
 
-static void check_timer_cb(struct ev_loop *, ev_timer *, int);
-static void watchdog_cb(struct ev_loop *, ev_timer *, int);
-
-static bool
-needs_health(const struct svc_conf *c)
-{
-	return c->notify || c->rare->ready_check_argv != NULL ||
-	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
-}
-
-int
-sv_prepare_health(struct service *s, const struct svc_conf *c)
-{
-	struct service_health *h;
-
-	if (s->health != NULL || !needs_health(c))
-		return 0;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return -1;
-	h->notify_fd = -1;
-	h->health_last = -1;
-	ev_init(&h->check_w, check_timer_cb);
-	ev_init(&h->watchdog_w, watchdog_cb);
-	h->check_w.data = h->watchdog_w.data = s;
-	s->health = h;
-	return 0;
-}
-
-/* A new run starts with no health results. */
-static void
-health_reset(struct service *s)
-{
-	struct service_health *h = s->health;
-
-	if (h != NULL) {
-		h->health_last = -1;
-		free(h->status_text);
-		h->status_text = NULL;
-	}
-}
-
 static enum svc_event
 act_spawn(struct service *s)
 {
@@ -225,7 +175,7 @@ act_spawn(struct service *s)
 
 	/* One live run per service, always (SPEC §12). */
 	CORRAL_ASSERT(s->pid == 0 && s->pgid == 0 && s->hook_pid == 0 &&
-	    !s->hook_output_wait && sv_output_done(s, false),
+	    !s->hook_output_wait && children_output_done(s, false),
 	    "%s: spawn while pid %d, group %d or hook %d is alive",
 	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid);
 	s->run++;
@@ -244,14 +194,14 @@ act_spawn(struct service *s)
 	/* A start from back-off comes before the back-off's end. */
 	ev_timer_stop(sv.loop, &s->timer_w);
 	pid = -1;
-	health_reset(s);
+	health_new_run(s);
 	if (!s->conf->notify || svcnotify_open(s) == 0) {
 		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
 
 		snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s",
 		    s->conf->notify ? s->health->notify_path : "");
 		more[0] = notify_env;
-		pid = sv_start_child(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
+		pid = children_start(s, CHILD_MAIN, more, s->conf->notify ? 1 : 0,
 		    &fd);
 	}
 	if (pid == -1) {
@@ -278,249 +228,18 @@ act_spawn(struct service *s)
 void
 sv_start_dependents(void);
 
-/* --- readiness and health ----------------------------------------------- */
-
-static void
-stop_checks(struct service *s)
-{
-	struct service_health *h = s->health;
-
-	if (h == NULL)
-		return;
-	ev_timer_stop(sv.loop, &h->check_w);
-	ev_timer_stop(sv.loop, &h->watchdog_w);
-	if (h->check_pid != 0) {
-		if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
-			log_warn("%s: unable to kill check %d", s->conf->name,
-			    (int)h->check_pid);
-		/* Reaped later, when s may be freed already. */
-		(void)pidmap_put(&sv.pids, h->check_pid, PID_DISOWNED, NULL);
-		h->check_pid = 0;
-	}
-}
-
-static void
-run_check(struct service *s)
-{
-	struct service_health *h = s->health;
-	bool ready = s->state == SS_STARTING;
-	pid_t pid;
-	int fd;
-
-	pid = sv_start_child(s, CHILD_CHECK, NULL, 0, &fd);
-	if (pid == -1) {
-		/* Counted as a failed try; the next one comes at the interval. */
-		arm(&h->check_w, ready ? s->conf->rare->ready_interval :
-		    s->conf->rare->health_interval);
-		return;
-	}
-	(void)close(fd);	/* a failed exec shows as exit status 127 */
-	if (pidmap_put(&sv.pids, pid, PID_CHECK, s) == -1)
-		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
-		    (int)pid);
-	h->check_pid = pid;
-	h->check_timed_out = false;
-	arm(&h->check_w, ready ? s->conf->rare->ready_interval :
-	    s->conf->rare->health_timeout);
-}
-
-static void
-check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct service *s = w->data;
-	struct service_health *h = s->health;
-
-	(void)loop;
-	(void)revents;
-	if (h->check_pid == 0) {
-		run_check(s);
-		return;
-	}
-	/* This try took too long: it fails, and its exit says so. */
-	h->check_timed_out = true;
-	if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
-		log_warn("%s: unable to kill check %d", s->conf->name,
-		    (int)h->check_pid);
-}
-
-static void
-health_failed(struct service *s, const char *why)
-{
-	log_warnx("%s: %s; restarting it", s->conf->name, why);
-	stop_checks(s);
-	s->reason = SR_HEALTH;
-	sv_dispatch(s, SE_STOP);
-}
-
-static void
-check_ended(struct service *s, pid_t pid, int status)
-{
-	struct service_health *h = s->health;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    !h->check_timed_out;
-	char st[64];
-
-	if (pid != h->check_pid)
-		return;			/* stopped by stop_checks() */
-	h->check_pid = 0;
-	if (s->state == SS_STARTING) {
-		if (ok) {
-			sv_dispatch(s, SE_READY);
-			return;
-		}
-		log_debug("%s: not ready yet", s->conf->name);
-		arm(&h->check_w, s->conf->rare->ready_interval);
-		return;
-	}
-	if (s->state != SS_RUNNING)
-		return;
-	h->health_last = ok;
-	h->health_at = ev_time();
-	sv.status_dirty = sv.conf->status_file != NULL;
-	if (ok) {
-		h->health_fails = 0;
-		arm(&h->check_w, s->conf->rare->health_interval);
-		return;
-	}
-	describe_status(status, st, sizeof(st));
-	h->health_fails++;
-	log_warnx("%s: health check failed (%s%s), %u of %u", s->conf->name,
-	    h->check_timed_out ? "timed out, " : "", st, h->health_fails,
-	    s->conf->rare->health_retries);
-	if (h->health_fails >= s->conf->rare->health_retries) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "%u health checks failed in a row",
-		    h->health_fails);
-		health_failed(s, why);
-		return;
-	}
-	arm(&h->check_w, s->conf->rare->health_interval);
-}
-
-static void
-watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct service *s = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (s->state == SS_RUNNING)
-		health_failed(s, "no WATCHDOG=1 within WATCHDOG_USEC");
-}
-
-/* What a `notify = yes` service tells corral. */
-static void
-service_notified(struct service *s, enum svcnotify_field f, const char *value)
-{
-	/* Only a service with notify = yes has a socket to say things on. */
-	struct service_health *h = s->health;
-
-	switch (f) {
-	case SN_READY:
-		if (s->state == SS_STARTING)
-			sv_dispatch(s, SE_READY);
-		break;
-	case SN_STATUS:
-		free(h->status_text);
-		/* Bounded by the datagram size; NULL on failure just means none. */
-		h->status_text = strdup(value);
-		sv.status_dirty = sv.conf->status_file != NULL;
-		break;
-	case SN_WATCHDOG:
-		if (s->conf->rare->watchdog > 0 && ev_is_active(&h->watchdog_w))
-			ev_timer_again(sv.loop, &h->watchdog_w);
-		break;
-	case SN_STOPPING:
-	case SN_RELOADING:
-		log_debug("%s: says it is %s", s->conf->name,
-		    f == SN_STOPPING ? "stopping" : "reloading");
-		break;
-	case SN_MAINPID:
-		/* corral keeps following the process it started itself. */
-		log_debug("%s: MAINPID=%s ignored", s->conf->name, value);
-		break;
-	}
-}
-
-/* Starts the ready_check of a starting service over. */
-static void
-watch_readiness(struct service *s)
-{
-	const struct svc_conf *c = s->conf;
-
-	stop_checks(s);
-	if (c->rare->ready_check_argv != NULL)
-		arm(&s->health->check_w, c->rare->ready_interval);
-}
-
-/* Starts the health_check and watchdog of a running service over. */
-static void
-watch_health(struct service *s)
-{
-	const struct svc_conf *c = s->conf;
-	struct service_health *h = s->health;
-
-	stop_checks(s);
-	if (h == NULL)
-		return;
-	/* Results of the checks it had before a reload say nothing now. */
-	h->health_last = -1;
-	h->health_fails = 0;
-	if (c->rare->health_check_argv != NULL)
-		arm(&h->check_w, c->rare->health_interval);
-	if (c->rare->watchdog > 0) {
-		ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
-		ev_timer_again(sv.loop, &h->watchdog_w);
-	}
-}
-
-/* Whether s, started, waits for a ready_check or READY=1 before running. */
-static bool
-waits_ready(const struct service *s)
-{
-	return s->conf->rare->ready_check_argv != NULL || s->conf->notify;
-}
-
-/*
- * Whether s is starting and its exec succeeded.  A start whose exec failed
- * is over even while the reaper has yet to see it.
- */
-static bool
-execed_not_ready(const struct service *s)
-{
-	return s->state == SS_STARTING && s->pid != 0 && s->exec_fd == -1 &&
-	    !s->spawn_failed;
-}
-
-void
-sv_checks_changed(struct service *s)
-{
-	if (s->state == SS_RUNNING)
-		watch_health(s);
-	else if (execed_not_ready(s) && waits_ready(s))
-		watch_readiness(s);
-}
-
-void
-sv_ready_if_no_rule(struct service *s)
-{
-	if (execed_not_ready(s) && !waits_ready(s))
-		sv_dispatch(s, SE_READY);
-}
-
 /* The exec succeeded: up now, or once its readiness rule says so. */
 static enum svc_event
 act_execed(struct service *s)
 {
 	const struct svc_conf *c = s->conf;
 
-	if (!waits_ready(s))
+	if (!health_waits_ready(s))
 		return SE_READY;
 	log_info("%s: started (pid %d), waiting until it is ready",
 	    c->name, (int)s->pid);
 	arm(&s->timer_w, c->ready_timeout);
-	watch_readiness(s);
+	health_watch_readiness(s);
 	return SE_NONE;
 }
 
@@ -528,7 +247,7 @@ static enum svc_event
 act_mark_up(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
-	watch_health(s);
+	health_watch(s);
 	log_info("%s: running (pid %d)", s->conf->name, (int)s->pid);
 	sv_start_dependents();
 	return SE_NONE;
@@ -621,7 +340,7 @@ act_not_ready(struct service *s)
 
 	format_duration(s->conf->ready_timeout, d, sizeof(d));
 	log_warnx("%s: not ready within ready_timeout %s", s->conf->name, d);
-	stop_checks(s);
+	health_stop(s);
 	s->not_ready = true;
 	s->reason = SR_TIMEOUT;
 	return act_stop(s);
@@ -679,20 +398,20 @@ static enum svc_event
 act_drain(struct service *s)
 {
 	s->pgid = 0;
-	if (sv_output_done(s, false))
+	if (children_output_done(s, false))
 		return SE_DOWN;
-	if (!sv_output_paused(s, false))
+	if (!children_output_paused(s, false))
 		log_warnx("%s: its output pipe is still held open by a process "
 		    "outside its group; not waiting for it any longer",
 		    s->conf->name);
 	else if (sv.phase != SV_RUNNING) {
-		sv_abandon_output(s, false);
+		children_abandon_output(s, false);
 		return SE_DOWN;
 	} else
 		log_debug("%s: waiting for its output to be read",
 		    s->conf->name);
 	/* Their on_eof raises DOWN once they close, now or later. */
-	(void)sv_finish_output(s, false);
+	(void)children_finish_output(s, false);
 	return SE_NONE;
 }
 
@@ -742,7 +461,7 @@ act_cleanup(struct service *s)
 	int fd;
 
 	ev_timer_stop(sv.loop, &s->timer_w);
-	stop_checks(s);
+	health_stop(s);
 	svcnotify_close(s);
 	if (s->lingering) {
 		s->lingering = false;
@@ -762,7 +481,7 @@ act_cleanup(struct service *s)
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
-	pid = sv_start_child(s, CHILD_HOOK, more, 2, &fd);
+	pid = children_start(s, CHILD_HOOK, more, 2, &fd);
 	if (pid == -1) {
 		s->hook_status = W_EXITCODE(126, 0);
 		sv.unclean = true;
@@ -986,7 +705,7 @@ run_chain(struct service *s, enum svc_event ev)
 		}
 		if ((from == SS_STARTING || from == SS_RUNNING) &&
 		    t->next != SS_STARTING && t->next != SS_RUNNING)
-			stop_checks(s);
+			health_stop(s);
 		if (from == SS_RUNNING && t->next != SS_RUNNING)
 			sv.nrunning--;
 		else if (from != SS_RUNNING && t->next == SS_RUNNING)
@@ -1136,7 +855,7 @@ hook_ended(struct service *s, int status)
 {
 	s->hook_pid = 0;
 	s->hook_status = status;
-	if (sv_finish_output(s, true))
+	if (children_finish_output(s, true))
 		hook_complete(s);
 	else if (s->hook_timed_out || (sv.phase != SV_RUNNING &&
 	    !ev_is_active(&s->hook_timer_w)))
@@ -1146,13 +865,13 @@ hook_ended(struct service *s, int status)
 		s->hook_output_wait = true;
 }
 
-void
+static void
 sv_hook_stream_eof(struct output_stream *st, void *ctx)
 {
 	struct service *s = ctx;
 
 	(void)st;
-	if (s->hook_output_wait && sv_output_done(s, true))
+	if (s->hook_output_wait && children_output_done(s, true))
 		hook_complete(s);
 }
 
@@ -1160,7 +879,7 @@ sv_hook_stream_eof(struct output_stream *st, void *ctx)
 static void
 hook_give_up_output(struct service *s)
 {
-	sv_abandon_output(s, true);
+	children_abandon_output(s, true);
 	hook_complete(s);
 }
 
@@ -1203,7 +922,7 @@ service_exited(struct service *s, int status)
 	sv_dispatch(s, SE_EXITED);
 }
 
-void
+static void
 sv_stream_eof(struct output_stream *st, void *ctx)
 {
 	struct service *s = ctx;
@@ -1277,7 +996,7 @@ reaped(pid_t pid, int status, pid_t pgid)
 		break;
 	case PID_CHECK:
 		pidmap_del(&sv.pids, pid);
-		check_ended(owner, pid, status);
+		health_check_ended(owner, pid, status);
 		break;
 	case PID_DISOWNED:
 		pidmap_del(&sv.pids, pid);
@@ -1494,7 +1213,7 @@ sv_begin_shutdown(const char *why)
 			sv.unclean = true;
 		}
 		s->want_up = false;
-		stop_checks(s);
+		health_stop(s);
 		if (!service_is_stopping(s) && s->state != SS_CLEANUP)
 			s->reason = SR_SHUTDOWN;
 		if (!isinf(sv.plan.latest_kill[i]))
@@ -1584,7 +1303,7 @@ sv_service_new(struct svc_conf *c)
 	s->exec_fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
-	if (sv_prepare_health(s, c) == -1) {
+	if (health_prepare(s, c) == -1) {
 		free(s);
 		return NULL;
 	}
@@ -1597,7 +1316,7 @@ sv_service_free(struct service *s)
 {
 	ev_timer_stop(sv.loop, &s->timer_w);
 	ev_timer_stop(sv.loop, &s->hook_timer_w);
-	stop_checks(s);
+	health_stop(s);
 	svcnotify_release(s);
 	if (s->exec_fd != -1) {
 		ev_io_stop(sv.loop, &s->exec_w);
@@ -1610,10 +1329,7 @@ sv_service_free(struct service *s)
 		}
 		free(s->io);
 	}
-	if (s->health != NULL) {
-		free(s->health->status_text);
-		free(s->health);
-	}
+	health_free(s);
 	free(s);
 }
 
@@ -1633,6 +1349,18 @@ write_status_file(void)
 	}
 	failing = false;
 }
+
+/* A health result or STATUS= changed: the status file shows both. */
+static void
+mark_status_dirty(void)
+{
+	sv.status_dirty = sv.conf->status_file != NULL;
+}
+
+static const struct health_ops health_ops = {
+	.event = sv_dispatch,
+	.changed = mark_status_dirty,
+};
 
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -1664,7 +1392,8 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 			goto oom;
 	ev_init(&sv.deadline_w, deadline_cb);
 	ev_init(&sv.orphan_w, orphan_timer_cb);
-	svcnotify_init(loop, service_notified);
+	children_init(sv_stream_eof, sv_hook_stream_eof);
+	health_init(loop, &sv.pids, &health_ops);
 	reaper_init(loop, pid_known, reaped);
 	/* Status file writes are batched: one per loop iteration at most. */
 	ev_prepare_init(&sv.prepare_w, prepare_cb);

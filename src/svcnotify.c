@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "health.h"
 #include "log.h"
 #include "svcnotify.h"
 

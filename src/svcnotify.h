@@ -13,7 +13,7 @@
 
 #include "service.h"
 
-/* What a datagram said, handed to the supervisor one field at a time. */
+/* What a datagram said, one field at a time, for health.c (svcnotify_init). */
 enum svcnotify_field {
 	SN_READY, SN_STATUS, SN_STOPPING, SN_RELOADING, SN_WATCHDOG, SN_MAINPID,
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include "values.h"
 
@@ -333,4 +334,16 @@ format_duration(double s, char *buf, size_t len)
 		snprintf(buf, len, "%.0fms", s * 1000);
 	else
 		snprintf(buf, len, "%.10gs", s);
+}
+
+void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s", signal_name(WTERMSIG(status)),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "ended with wait status 0x%x", status);
 }

@@ -1,7 +1,8 @@
 /*
  * Parsers for the value types of corral.conf(5): durations, signals,
- * booleans, exit-code lists and command words.  Pure functions, no syscalls,
- * no logging: each returns 0 or -1 and, on failure, writes a complete
+ * booleans, exit-code lists and command words, and the formatters that
+ * show such values to people.  Pure functions, no syscalls, no logging:
+ * each parser returns 0 or -1 and, on failure, writes a complete
  * human-readable reason ("'99' is not a signal (1-64)") into err.
  */
 #ifndef CORRAL_VALUES_H
@@ -49,5 +50,11 @@ const char *signal_name(int sig);
 
 /* Formats a duration for humans: "250ms", "10s", "1.5s", "infinity". */
 void	format_duration(double s, char *buf, size_t len);
+
+/*
+ * A wait status for the log: "exited with status 3", "killed by TERM (core
+ * dumped)".  Shared by every file that reports how a child of corral ended.
+ */
+void	describe_status(int status, char *buf, size_t len);
 
 #endif

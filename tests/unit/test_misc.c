@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctlpath.h"
+#include "health.h"
 #include "log.h"
 #include "status.h"
 #include "strbuf.h"

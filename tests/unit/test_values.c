@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "suites.h"
 #include "values.h"
@@ -625,6 +626,22 @@ START_TEST(format_duration_truncates)
 }
 END_TEST
 
+/* The words the log uses for how a child ended. */
+START_TEST(describe_statuses)
+{
+	char buf[64];
+
+	describe_status(W_EXITCODE(3, 0), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "exited with status 3");
+	describe_status(SIGTERM, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "killed by TERM");
+	describe_status(SIGSEGV | WCOREFLAG, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "killed by SEGV (core dumped)");
+	describe_status(W_STOPCODE(SIGSTOP), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ended with wait status 0x137f");
+}
+END_TEST
+
 Suite *
 values_suite(void)
 {
@@ -682,6 +699,10 @@ values_suite(void)
 	tcase_add_test(tc, format_duration_round_trip);
 	tcase_add_test(tc, format_duration_large);
 	tcase_add_test(tc, format_duration_truncates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("describe_status");
+	tcase_add_test(tc, describe_statuses);
 	suite_add_tcase(s, tc);
 
 	return s;
