@@ -38,7 +38,8 @@ CORRAL_SRCS = src/values.c src/sink.c src/log.c \
 	      src/strbuf.c src/status.c src/ctlpath.c src/trustdir.c src/control.c \
 	      src/verbs.c src/svcnotify.c \
 	      src/ratelimit.c \
-	      src/children.c src/health.c src/reaper.c src/supervisor.c src/requests.c src/signals.c \
+	      src/children.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \
+	      src/report.c src/supervisor.c src/requests.c src/signals.c \
 	      src/creds.c src/main.c
 CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))

@@ -23,7 +23,7 @@
 #include "ctlpath.h"
 #include "log.h"
 #include "strbuf.h"
-#include "supervisor.h"
+#include "requests.h"
 #include "trustdir.h"
 #include "values.h"
 #include "verbs.h"
@@ -85,26 +85,26 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 
 	switch (v->id) {
 	case VERB_STATUS:
-		return supervisor_status(args, n, (opts & VOPT(JSON)) != 0,
+		return request_status(args, n, (opts & VOPT(JSON)) != 0,
 		    body);
 	case VERB_START:
-		return supervisor_control(CTL_START, args, n, body);
+		return request_control(CTL_START, args, n, body);
 	case VERB_STOP:
-		return supervisor_control(CTL_STOP, args, n, body);
+		return request_control(CTL_STOP, args, n, body);
 	case VERB_RESTART:
-		return supervisor_control(CTL_RESTART, args, n, body);
+		return request_control(CTL_RESTART, args, n, body);
 	case VERB_SIGNAL:
 		if (parse_signal(args[1], &sig, err) == -1) {
 			sb_printf(body, "%s\n", err);
 			return -1;
 		}
-		return supervisor_signal(args[0], sig, body);
+		return request_signal(args[0], sig, body);
 	case VERB_RELOAD:
-		return supervisor_reload((opts & VOPT(DRY_RUN)) != 0, body);
+		return request_reload((opts & VOPT(DRY_RUN)) != 0, body);
 	case VERB_SHUTDOWN:
-		return supervisor_shutdown_request(body);
+		return request_shutdown(body);
 	case VERB_CHECK:
-		return supervisor_check(body);
+		return request_check(body);
 	case VERB__COUNT:
 		break;
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "children.h"
+#include "clock.h"
 #include "health.h"
 #include "log.h"
 #include "svcnotify.h"
@@ -30,17 +31,6 @@ static const struct health_ops	*h_ops;
 
 static void	check_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	watchdog_cb(struct ev_loop *, ev_timer *, int);
-
-/* An infinite interval or bound never fires: the timer stays stopped. */
-static void
-arm(ev_timer *w, double after)
-{
-	ev_timer_stop(h_loop, w);
-	if (isinf(after))
-		return;
-	ev_timer_set(w, after < 0 ? 0 : after, 0);
-	ev_timer_start(h_loop, w);
-}
 
 static bool
 needs_health(const struct svc_conf *c)
@@ -110,7 +100,7 @@ run_check(struct service *s)
 	    NULL, 0, &fd);
 	if (pid == -1) {
 		/* Counted as a failed try; the next one comes at the interval. */
-		arm(&h->check_w, ready ? s->conf->rare->ready_interval :
+		timer_arm(h_loop, &h->check_w, ready ? s->conf->rare->ready_interval :
 		    s->conf->rare->health_interval);
 		return;
 	}
@@ -120,7 +110,7 @@ run_check(struct service *s)
 		    (int)pid);
 	h->check_pid = pid;
 	h->check_timed_out = false;
-	arm(&h->check_w, ready ? s->conf->rare->ready_interval :
+	timer_arm(h_loop, &h->check_w, ready ? s->conf->rare->ready_interval :
 	    s->conf->rare->health_timeout);
 }
 
@@ -169,7 +159,7 @@ health_check_ended(struct service *s, pid_t pid, int status)
 			return;
 		}
 		log_debug("%s: not ready yet", s->conf->name);
-		arm(&h->check_w, s->conf->rare->ready_interval);
+		timer_arm(h_loop, &h->check_w, s->conf->rare->ready_interval);
 		return;
 	}
 	if (s->state != SS_RUNNING)
@@ -179,7 +169,7 @@ health_check_ended(struct service *s, pid_t pid, int status)
 	h_ops->changed();
 	if (ok) {
 		h->health_fails = 0;
-		arm(&h->check_w, s->conf->rare->health_interval);
+		timer_arm(h_loop, &h->check_w, s->conf->rare->health_interval);
 		return;
 	}
 	describe_status(status, st, sizeof(st));
@@ -195,7 +185,7 @@ health_check_ended(struct service *s, pid_t pid, int status)
 		failed(s, why);
 		return;
 	}
-	arm(&h->check_w, s->conf->rare->health_interval);
+	timer_arm(h_loop, &h->check_w, s->conf->rare->health_interval);
 }
 
 static void
@@ -260,7 +250,7 @@ health_watch_readiness(struct service *s)
 
 	health_stop(s);
 	if (c->rare->ready_check_argv != NULL)
-		arm(&s->health->check_w, c->rare->ready_interval);
+		timer_arm(h_loop, &s->health->check_w, c->rare->ready_interval);
 }
 
 void
@@ -276,7 +266,7 @@ health_watch(struct service *s)
 	h->health_last = -1;
 	h->health_fails = 0;
 	if (c->rare->health_check_argv != NULL)
-		arm(&h->check_w, c->rare->health_interval);
+		timer_arm(h_loop, &h->check_w, c->rare->health_interval);
 	if (c->rare->watchdog > 0) {
 		ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
 		ev_timer_again(h_loop, &h->watchdog_w);

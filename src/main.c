@@ -20,6 +20,8 @@
 #include "notify.h"
 #include "output.h"
 #include "plan.h"
+#include "requests.h"
+#include "shutdown.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -192,12 +194,12 @@ reload_on_hup(void)
 {
 	struct strbuf reply = { 0 };
 
-	(void)supervisor_reload(false, &reply);
+	(void)request_reload(false, &reply);
 	sb_free(&reply);
 }
 
 static const struct signal_ops on_signal = {
-	.shutdown = supervisor_shutdown_signal,
+	.shutdown = shutdown_signal,
 	.forward = supervisor_forward,
 	.reload = reload_on_hup,
 };

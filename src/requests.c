@@ -8,22 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "health.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "requests.h"
+#include "shutdown.h"
 #include "signals.h"
 #include "status.h"
 #include "supervisor.h"
-#include "supervisor_impl.h"
 #include "values.h"
 
 static struct service *
 find_service(const char *name)
 {
-	for (size_t i = 0; i < sv.n; i++)
-		if (strcmp(sv.svcs[i]->conf->name, name) == 0)
-			return sv.svcs[i];
-	return NULL;
+	return svset_find(supervisor_set(), name);
 }
 
 /* All names must exist before anything is done: a typo changes nothing. */
@@ -44,18 +44,18 @@ lookup_all(char *const *names, size_t n, struct service **out,
 static int
 refuse_in_shutdown(struct strbuf *reply)
 {
-	if (sv.phase == SV_RUNNING)
+	if (!shutdown_started())
 		return 0;
 	sb_printf(reply, "refused: corral is shutting down\n");
 	return -1;
 }
 
 int
-supervisor_status(char *const *names, size_t n, bool json,
-    struct strbuf *reply)
+request_status(char *const *names, size_t n, bool json, struct strbuf *reply)
 {
-	struct service **list = sv.svcs;
-	size_t count = sv.n;
+	const struct svset *set = supervisor_set();
+	struct service **list = set->svcs;
+	size_t count = set->n;
 	int r = 0;
 
 	if (n > 0) {
@@ -70,8 +70,8 @@ supervisor_status(char *const *names, size_t n, bool json,
 	if (r == 0 && json)
 		status_json(reply, list, count);
 	else if (r == 0)
-		status_table(reply, list, count, sv_mono_now());
-	if (list != sv.svcs)
+		status_table(reply, list, count, mono_now());
+	if (list != set->svcs)
 		free(list);
 	return r;
 }
@@ -82,7 +82,7 @@ start_one(struct service *s, struct strbuf *reply)
 	s->want_up = true;
 	s->failed_starts = 0;
 	if (s->state == SS_IDLE) {
-		sv_start_dependents();
+		supervisor_start_dependents();
 		if (s->state == SS_IDLE)
 			sb_printf(reply, "%s: waiting for its dependencies\n",
 			    s->conf->name);
@@ -100,7 +100,7 @@ start_one(struct service *s, struct strbuf *reply)
 		    service_state_name(s->state));
 		return;
 	}
-	sv_dispatch(s, SE_START);
+	lifecycle_dispatch(s, SE_START);
 	sb_printf(reply, "%s: %s\n", s->conf->name, service_state_name(s->state));
 }
 
@@ -117,7 +117,7 @@ stop_one(struct service *s, enum svc_reason reason, bool again,
 	if (!going) {
 		s->reason = reason;
 		if (service_transition(s->state, SE_STOP)->next != SS_NONE)
-			sv_dispatch(s, SE_STOP);
+			lifecycle_dispatch(s, SE_STOP);
 	}
 	if (reply != NULL)
 		sb_printf(reply, "%s: %s\n", s->conf->name,
@@ -125,7 +125,7 @@ stop_one(struct service *s, enum svc_reason reason, bool again,
 }
 
 int
-supervisor_control(enum ctl_verb verb, char *const *names, size_t n,
+request_control(enum ctl_verb verb, char *const *names, size_t n,
     struct strbuf *reply)
 {
 	struct service **list;
@@ -161,7 +161,7 @@ supervisor_control(enum ctl_verb verb, char *const *names, size_t n,
 }
 
 int
-supervisor_signal(const char *name, int sig, struct strbuf *reply)
+request_signal(const char *name, int sig, struct strbuf *reply)
 {
 	struct service *s = find_service(name);
 
@@ -175,7 +175,7 @@ supervisor_signal(const char *name, int sig, struct strbuf *reply)
 		return -1;
 	}
 	/* Relayed, not a stop of corral's: the restart policy applies. */
-	if (sv_signal_service(s, sig) == -1) {
+	if (lifecycle_signal(s, sig) == -1) {
 		sb_printf(reply, "%s: unable to send %s: %s\n", name,
 		    signal_name(sig), strerror(errno));
 		return -1;
@@ -185,16 +185,17 @@ supervisor_signal(const char *name, int sig, struct strbuf *reply)
 }
 
 int
-supervisor_check(struct strbuf *reply)
+request_check(struct strbuf *reply)
 {
+	const struct svset *set = supervisor_set();
 	int r = 0;
 
-	if (sv.phase != SV_RUNNING) {
+	if (shutdown_started()) {
 		sb_printf(reply, "shutting down\n");
 		return -1;
 	}
-	for (size_t i = 0; i < sv.n; i++) {
-		const struct service *s = sv.svcs[i];
+	for (size_t i = 0; i < set->n; i++) {
+		const struct service *s = set->svcs[i];
 
 		if (!s->conf->autostart || service_is_up(s))
 			continue;
@@ -203,27 +204,30 @@ supervisor_check(struct strbuf *reply)
 		r = -1;
 	}
 	if (r == 0)
-		sb_printf(reply, "ok: %zu/%zu running\n", sv.nrunning, sv.n);
+		sb_printf(reply, "ok: %zu/%zu running\n", svset_running(set),
+		    set->n);
 	return r;
 }
 
 int
-supervisor_shutdown_request(struct strbuf *reply)
+request_shutdown(struct strbuf *reply)
 {
 	if (refuse_in_shutdown(reply) == -1)
 		return -1;
 	sb_printf(reply, "shutting down\n");
-	sv_begin_shutdown("corralctl shutdown");
+	shutdown_begin("corralctl shutdown");
 	return 0;
 }
 
 /* --- reload ------------------------------------------------------------ */
 
-enum reload_action { RL_START, RL_STOP, RL_RESTART, RL_UPDATE, RL_KEEP };
-static const char *const reload_words[] = {
-	[RL_START] = "start", [RL_STOP] = "stop", [RL_RESTART] = "restart",
-	[RL_UPDATE] = "update", [RL_KEEP] = "keep",
-};
+#define RELOAD_ACTIONS(X)						\
+	X(START, "start") X(STOP, "stop") X(RESTART, "restart")		\
+	X(UPDATE, "update") X(KEEP, "keep")
+#define AS_RL_ENUM(e, w) RL_##e,
+#define AS_RL_WORD(e, w) [RL_##e] = w,
+enum reload_action { RELOAD_ACTIONS(AS_RL_ENUM) };
+static const char *const reload_words[] = { RELOAD_ACTIONS(AS_RL_WORD) };
 
 static enum reload_action
 reload_action(const struct svc_conf *old, const struct svc_conf *new)
@@ -246,10 +250,10 @@ reload_action(const struct svc_conf *old, const struct svc_conf *new)
  * the file, and a reload must not stop it.
  */
 static struct config *
-load_for_reload(struct diag *d)
+load_for_reload(const struct config *old, struct diag *d)
 {
-	struct config *nc = config_load(sv.conf->path, d);
-	const struct svc_conf *main_svc = config_find(sv.conf, "main");
+	struct config *nc = config_load(old->path, d);
+	const struct svc_conf *main_svc = config_find(old, "main");
 
 	if (nc != NULL && main_svc != NULL && main_svc->line == 0) {
 		if (config_add_main(nc, main_svc->argv, d) == -1) {
@@ -261,123 +265,80 @@ load_for_reload(struct diag *d)
 	return nc;
 }
 
-static int
-reserve_retired(size_t more)
-{
-	struct service **v;
-
-	if (more == 0)
-		return 0;
-	v = reallocarray(sv.retired, sv.nretired + more, sizeof(*v));
-	if (v == NULL)
-		return -1;
-	sv.retired = v;
-	return 0;
-}
-
-/* Frees retired services once they are down; run between loop turns. */
-void
-sv_sweep_retired(void)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < sv.nretired; i++) {
-		struct service *s = sv.retired[i];
-
-		if (service_is_settled(s) && s->hook_pid == 0) {
-			config_free_service(s->conf);
-			sv_service_free(s);
-		} else
-			sv.retired[k++] = s;
-	}
-	sv.nretired = k;
-}
-
-static void
-describe_reload(const struct config *nc, struct strbuf *reply)
-{
-	for (size_t i = 0; i < nc->nservices; i++) {
-		const struct svc_conf *c = nc->services[i];
-
-		sb_printf(reply, "%s %s\n",
-		    reload_words[reload_action(config_find(sv.conf, c->name), c)],
-		    c->name);
-	}
-	for (size_t i = 0; i < sv.n; i++)
-		if (config_find(nc, sv.svcs[i]->conf->name) == NULL)
-			sb_printf(reply, "stop %s\n", sv.svcs[i]->conf->name);
-}
-
-int
-supervisor_reload(bool dry_run, struct strbuf *reply)
+/* The new config, or NULL; its problems are replied, and logged unless dry. */
+static struct config *
+read_new(const struct config *old, bool dry_run, struct strbuf *reply)
 {
 	struct diag d = { 0 };
-	struct config *nc, *old = sv.conf;
-	struct service **svcs;
-	struct plan plan;
-	char msg[64];
+	struct config *nc = load_for_reload(old, &d);
 
-	if (refuse_in_shutdown(reply) == -1)
-		return -1;
-	if (strcmp(old->path, "(command line)") == 0) {
-		sb_printf(reply, "nothing to reload: corral runs without a "
-		    "config file\n");
-		return -1;
-	}
-	nc = load_for_reload(&d);
 	for (size_t i = 0; i < d.n; i++) {
 		if (!dry_run)
 			log_warnx("reload: %s", d.lines[i]);
 		sb_printf(reply, "%s\n", d.lines[i]);
 	}
 	diag_free(&d);
-	if (nc == NULL) {
-		if (!dry_run)
-			log_warnx("reload: %s is invalid; nothing changed",
-			    old->path);
-		return -1;
+	if (nc == NULL && !dry_run)
+		log_warnx("reload: %s is invalid; nothing changed", old->path);
+	return nc;
+}
+
+static void
+describe_reload(const struct config *nc, struct strbuf *reply)
+{
+	const struct svset *set = supervisor_set();
+
+	for (size_t i = 0; i < nc->nservices; i++) {
+		const struct svc_conf *c = nc->services[i];
+
+		sb_printf(reply, "%s %s\n",
+		    reload_words[reload_action(config_find(set->conf, c->name), c)],
+		    c->name);
 	}
-	if (dry_run) {
-		describe_reload(nc, reply);
-		config_free(nc);
-		return 0;
-	}
-	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
-	if (svcs == NULL || plan_build(nc, &plan) == -1) {
-		free(svcs);
-		config_free(nc);
-		sb_printf(reply, "out of memory\n");
-		return -1;
-	}
-	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)(sv_mono_now() * 1e6));
-	notify_send(msg);
-	describe_reload(nc, reply);
-	log_info("reloading %s", old->path);
-	/* Every allocation first: past this point nothing can fail. */
+	for (size_t i = 0; i < set->n; i++)
+		if (config_find(nc, set->svcs[i]->conf->name) == NULL)
+			sb_printf(reply, "stop %s\n", set->svcs[i]->conf->name);
+}
+
+/*
+ * Every allocation of a reload, before anything changes: svcs[i] is the
+ * service that will run nc->services[i], kept or new.  0, or -1.
+ */
+static int
+prepare_services(const struct config *nc, struct service **svcs)
+{
 	for (size_t i = 0; i < nc->nservices; i++) {
 		struct svc_conf *c = nc->services[i];
 
 		if ((svcs[i] = find_service(c->name)) == NULL &&
-		    (svcs[i] = sv_service_new(c)) == NULL)
-			goto oom;
+		    (svcs[i] = lifecycle_new(c)) == NULL)
+			return -1;
 		if (health_prepare(svcs[i], c) == -1)
-			goto oom;
+			return -1;
 	}
-	if (reserve_retired(sv.n) == -1)
-		goto oom;
-	/* Services that are gone stop with their hook, each on its own. */
-	for (size_t i = 0; i < sv.n; i++) {
-		struct service *s = sv.svcs[i];
+	return supervisor_reserve_retired(supervisor_set()->n);
+}
+
+/* Services that are gone stop with their hook, each on its own. */
+static void
+retire_removed(const struct config *nc)
+{
+	const struct svset *set = supervisor_set();
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = set->svcs[i];
 
 		if (config_find(nc, s->conf->name) != NULL)
 			continue;
-		sv.retired[sv.nretired++] = s;
-		s->retired = true;
-		/* It keeps its svc_conf; the old config must not free it. */
-		old->services[s->conf->index] = NULL;
+		supervisor_retire(s);
 		stop_one(s, SR_RELOAD, false, NULL);
 	}
+}
+
+/* Each service takes its new settings, restarting if its process differs. */
+static void
+apply_changes(const struct config *nc, struct service **svcs)
+{
 	for (size_t i = 0; i < nc->nservices; i++) {
 		struct service *s = svcs[i];
 		struct svc_conf *c = nc->services[i];
@@ -395,39 +356,70 @@ supervisor_reload(bool dry_run, struct strbuf *reply)
 		else if (checks)
 			health_checks_changed(s);
 	}
-	free(sv.svcs);
-	sv.svcs = svcs;
-	sv.n = nc->nservices;
-	plan_free(&sv.plan);
-	sv.plan = plan;
-	sv.conf = nc;
-	config_free(old);
-	signals_update(sv.loop, nc);
-	if (sv.log_level_fixed < 0)
-		log_set_level((enum log_level)nc->log_level);
-	sv.status_dirty = nc->status_file != NULL;
-	/* Once every service has its new settings: it may start dependents. */
-	for (size_t i = 0; i < sv.n; i++)
-		health_ready_if_no_rule(sv.svcs[i]);
-	sv_start_dependents();
-	notify_send("READY=1");
-	return 0;
-oom:
+}
+
+/* Out of memory half-way through the allocations: all is as it was. */
+static void
+abandon_reload(struct config *nc, struct service **svcs, struct plan *plan)
+{
 	log_errorx("reload: out of memory; keeping the current config");
 	notify_send("READY=1");
 	for (size_t i = 0; i < nc->nservices; i++)
 		if (svcs[i] != NULL && svcs[i]->conf == nc->services[i])
-			sv_service_free(svcs[i]);
+			lifecycle_free(svcs[i]);
 	free(svcs);
-	plan_free(&plan);
+	plan_free(plan);
 	config_free(nc);
-	sb_printf(reply, "out of memory\n");
-	return -1;
 }
 
-void
-supervisor_fix_log_level(int level)
+int
+request_reload(bool dry_run, struct strbuf *reply)
 {
-	sv.log_level_fixed = level;
-}
+	const struct svset *set = supervisor_set();
+	struct config *nc;
+	struct service **svcs;
+	struct plan plan;
+	char msg[64];
 
+	if (refuse_in_shutdown(reply) == -1)
+		return -1;
+	if (strcmp(set->conf->path, "(command line)") == 0) {
+		sb_printf(reply, "nothing to reload: corral runs without a "
+		    "config file\n");
+		return -1;
+	}
+	if ((nc = read_new(set->conf, dry_run, reply)) == NULL)
+		return -1;
+	if (dry_run) {
+		describe_reload(nc, reply);
+		config_free(nc);
+		return 0;
+	}
+	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
+	if (svcs == NULL || plan_build(nc, &plan) == -1) {
+		free(svcs);
+		config_free(nc);
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(mono_now() * 1e6));
+	notify_send(msg);
+	describe_reload(nc, reply);
+	log_info("reloading %s", set->conf->path);
+	if (prepare_services(nc, svcs) == -1) {
+		abandon_reload(nc, svcs, &plan);
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	retire_removed(nc);
+	apply_changes(nc, svcs);
+	supervisor_install(nc, svcs, &plan);
+	signals_update(nc);
+	/* Once every service has its new settings: it may start dependents. */
+	for (size_t i = 0; i < set->n; i++)
+		health_ready_if_no_rule(set->svcs[i]);
+	supervisor_start_dependents();
+	notify_send("READY=1");
+	return 0;
+}

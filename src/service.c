@@ -1,8 +1,8 @@
 /*
- * The service state machine.  No syscalls here: see supervisor.c.
+ * The service state machine.  No syscalls here: see lifecycle.c.
  *
  * Each cell of transitions[][] names the next state and the action that
- * supervisor.c performs on entering it; an empty cell means the event is
+ * lifecycle.c performs on entering it; an empty cell means the event is
  * ignored in that state (and logged at debug level by the caller).  An
  * action may yield one follow-up event, which the caller dispatches in a
  * loop, so nothing here recurses.

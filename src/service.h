@@ -4,7 +4,7 @@
  *
  * This module decides and never acts: service_transition() looks up what an
  * event does in a state (the next state and an action), and the pure
- * helpers below classify exits and compute back-off.  supervisor.c carries
+ * helpers below classify exits and compute back-off.  lifecycle.c carries
  * the actions out (fork, kill, timers), so the whole table is testable with
  * plain function calls.
  *

@@ -20,6 +20,7 @@ static ev_signal	 watchers[MAX_WATCHED];
 static size_t		 nwatchers;
 static size_t		 nfixed;		/* the first ones: never changed */
 static struct signal_ops ops;
+static struct ev_loop	*sig_loop;	/* for signals_update() */
 
 static void
 shutdown_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -155,6 +156,7 @@ signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads,
 		return -1;
 	}
 	ops = *o;
+	sig_loop = loop;
 	watch(loop, SIGTERM, shutdown_cb);
 	watch(loop, SIGINT, shutdown_cb);
 	watch(loop, SIGQUIT, shutdown_cb);
@@ -170,12 +172,12 @@ signals_init(struct ev_loop *loop, const struct config *conf, bool hup_reloads,
 }
 
 void
-signals_update(struct ev_loop *loop, const struct config *conf)
+signals_update(const struct config *conf)
 {
 	for (size_t i = nfixed; i < nwatchers; i++)
-		unwatch(loop, &watchers[i]);
+		unwatch(sig_loop, &watchers[i]);
 	nwatchers = nfixed;
-	watch_forwarded(loop, conf);
+	watch_forwarded(sig_loop, conf);
 	ignore_strays();
 }
 

@@ -28,7 +28,7 @@ struct signal_ops {
 int	signals_init(struct ev_loop *loop, const struct config *conf,
 	    bool hup_reloads, const struct signal_ops *ops);
 /* After a reload: relays the new forward_signals set. */
-void	signals_update(struct ev_loop *loop, const struct config *conf);
+void	signals_update(const struct config *conf);
 void	signals_free(struct ev_loop *loop);
 
 #endif

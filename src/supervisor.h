@@ -1,9 +1,8 @@
 /*
- * The supervisor owns the set of services and everything corral does to
- * them: it carries out the actions that service.c's state machine decides,
- * takes every child that reaper.c reaps (services, hooks, checks, leftovers,
- * adopted orphans), and runs the shutdown: dependency order, deadline,
- * orphans, exit status.
+ * The supervisor owns the set of services corral runs and ties together
+ * what acts on them: lifecycle.c carries out each service's machine,
+ * health.c judges readiness and health, shutdown.c ends the run, and
+ * reaper.c's reaped children are routed from here to whichever owns them.
  *
  * There is one supervisor per process, driven by the loop main.c makes.
  */
@@ -14,9 +13,8 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "strbuf.h"
-
-enum ctl_verb { CTL_START, CTL_STOP, CTL_RESTART };
+#include "plan.h"
+#include "svset.h"
 
 /* Takes ownership of conf.  Returns 0, or -1 (logged) when out of memory. */
 int	supervisor_init(struct ev_loop *loop, struct config *conf);
@@ -24,8 +22,8 @@ int	supervisor_init(struct ev_loop *loop, struct config *conf);
 /* Starts every autostart service whose dependencies allow it. */
 void	supervisor_start(void);
 
-/* A shutdown signal (TERM, INT, QUIT) or another cause; see SPEC §5. */
-void	supervisor_shutdown_signal(int sig);
+/* Starts every idle service that wants to run and whose dependencies are up. */
+void	supervisor_start_dependents(void);
 
 /* Relays sig to the process group of every service with a live process. */
 void	supervisor_forward(int sig);
@@ -41,24 +39,21 @@ void	supervisor_free(void);
 /* -v or -q set the log level; a reload must not change it. */
 void	supervisor_fix_log_level(int level);
 
-/*
- * Operator requests (corralctl).  Each appends a human-readable reply and
- * returns 0, or -1 when the request failed (the reply says why).  Unknown
- * names fail the whole request before anything is done.
- */
-int	supervisor_status(char *const *names, size_t n, bool json,
-	    struct strbuf *reply);
-int	supervisor_control(enum ctl_verb verb, char *const *names, size_t n,
-	    struct strbuf *reply);
-int	supervisor_signal(const char *name, int sig, struct strbuf *reply);
-int	supervisor_check(struct strbuf *reply);
-int	supervisor_shutdown_request(struct strbuf *reply);
+/* The services, to read; only the calls below change the set. */
+const struct svset *supervisor_set(void);
 
 /*
- * Reads the config file again (SPEC §8).  An invalid file changes nothing;
- * its errors are logged and replied.  With dry_run, only replies what would
- * happen: one "start|stop|restart|update|keep NAME" line per service.
+ * A reload, in two steps: every allocation first, so that nothing fails
+ * once services are moved.  Room for `more` retired services; 0 or -1.
  */
-int	supervisor_reload(bool dry_run, struct strbuf *reply);
+int	supervisor_reserve_retired(size_t more);
+/* s is not in the new config: it stops, and is freed once settled. */
+void	supervisor_retire(struct service *s);
+/*
+ * The new config takes over, with svcs[i] running nc->services[i] and its
+ * plan (both taken over); the old config is freed.
+ */
+void	supervisor_install(struct config *nc, struct service **svcs,
+	    struct plan *plan);
 
 #endif

@@ -1,0 +1,33 @@
+/*
+ * What operators ask of a running corral (corralctl, SIGHUP): status,
+ * start, stop, restart, signal, check, shutdown, and reload (SPEC §8, §9).
+ * Each appends a human-readable reply and returns 0, or -1 when the
+ * request failed (the reply says why).  Unknown names fail the whole
+ * request before anything is done.
+ */
+#ifndef CORRAL_REQUESTS_H
+#define CORRAL_REQUESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+enum ctl_verb { CTL_START, CTL_STOP, CTL_RESTART };
+
+int	request_status(char *const *names, size_t n, bool json,
+	    struct strbuf *reply);
+int	request_control(enum ctl_verb verb, char *const *names, size_t n,
+	    struct strbuf *reply);
+int	request_signal(const char *name, int sig, struct strbuf *reply);
+int	request_check(struct strbuf *reply);
+int	request_shutdown(struct strbuf *reply);
+
+/*
+ * Reads the config file again (SPEC §8).  An invalid file changes nothing;
+ * its errors are logged and replied.  With dry_run, only replies what would
+ * happen: one "start|stop|restart|update|keep NAME" line per service.
+ */
+int	request_reload(bool dry_run, struct strbuf *reply);
+
+#endif
