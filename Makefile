@@ -122,11 +122,15 @@ sanitize:
 	    CFLAGS='-O1 -g -DCORRAL_DEBUG -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' check
 
-lint: $(BUILD)/.deps-ok
+# Beside the linters, the code map's two rules (tests/tools/): no function
+# over 80 lines, no cycle of calls between files; both report before it fails.
+lint: $(BUILD)/.deps-ok $(CORRAL_OBJS)
 	@$(call need,mandoc cppcheck,exit 1)
 	mandoc -Tlint -Wwarning man/*.[0-9]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --std=c11 -D_GNU_SOURCE --inline-suppr src/
+	@rc=0; tests/tools/funclen --max 80 || rc=1; \
+	    tests/tools/filecalls --cycles $(CORRAL_OBJS) || rc=1; exit $$rc
 
 # The code map (tests/tools/): the longest functions, the calls between
 # corral's files, and the cycles among them.
