@@ -130,7 +130,10 @@ lint: $(BUILD)/.deps-ok $(CORRAL_OBJS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --std=c11 -D_GNU_SOURCE --inline-suppr src/
 	@rc=0; tests/tools/funclen --max 80 || rc=1; \
-	    tests/tools/filecalls --cycles $(CORRAL_OBJS) || rc=1; exit $$rc
+	    tests/tools/filecalls --cycles $(CORRAL_OBJS) || rc=1; \
+	    if grep -n -E -- '->state *=[^=]' src/*.c | grep -v '^src/service.c:'; then \
+		echo "lint: only service.c assigns a state (service_step)"; rc=1; fi; \
+	    exit $$rc
 
 # The code map (tests/tools/): the longest functions, the calls between
 # corral's files, and the cycles among them.
