@@ -32,7 +32,7 @@
  * The last column is what a reload does about a change (corral(8), RELOAD).
  * For services, config_compare() reads it: a key that shapes the process
  * restarts the service, a check's setting restarts its checks, the rest
- * applies in place.  For [corral], it says what supervisor_reload() does:
+ * applies in place.  For [corral], it says what request_reload() does:
  * it applies the file's forward_signals, log_level, status_file, shutdown
  * order and deadline and strict from then on, and the two timeouts reach
  * each service that inherits them as its own (resolve() in config.c);
