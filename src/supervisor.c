@@ -59,11 +59,13 @@ static void
 report_status(void)
 {
 	static size_t last = SIZE_MAX;
-	size_t nrunning = svset_running(&sv.set);
+	size_t nrunning;
 	char msg[96];
 
 	if (!notify_enabled() || shutdown_started())
 		return;
+	/* O(services) per change: with 1000, some 1 µs, and only under systemd. */
+	nrunning = svset_running(&sv.set);
 	if (!sv.ready_sent && all_up()) {
 		sv.ready_sent = true;
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%zu/%zu running",

@@ -149,6 +149,30 @@ START_TEST(deadline_cuts_delay_before_window)
 }
 END_TEST
 
+/*
+ * A stop that waited out its delay asks plan_fit() again, at a later
+ * moment (lifecycle.c's begin_window): it must get the window it was
+ * promised, so the window may depend on the time left but never on the
+ * delay.
+ */
+START_TEST(window_does_not_depend_on_the_delay)
+{
+	for (double d = 0; d <= 6; d += 1.5)
+		for (double avail = -1; avail <= 20; avail += 0.5) {
+			struct svc_conf s = { .stop_delay = d, .stop_timeout = 10 };
+			struct svc_conf none = { .stop_delay = 0, .stop_timeout = 10 };
+			double delay, window, delay0, window0, later, window1;
+
+			plan_fit(&s, avail, &delay, &window);
+			plan_fit(&none, avail, &delay0, &window0);
+			ck_assert_double_eq_tol(window, window0, 1e-9);
+			/* After the delay, the same window is left. */
+			plan_fit(&s, avail - delay, &later, &window1);
+			ck_assert_double_eq_tol(window1, window, 1e-9);
+		}
+}
+END_TEST
+
 START_TEST(deadline_counts_later_cleanups)
 {
 	struct config *c = parse("[corral]\nshutdown_deadline = 28s\n"
@@ -211,6 +235,7 @@ plan_suite(void)
 	tcase_add_test(tc, sequential_keeps_dependents_first);
 	tcase_add_test(tc, deadline_leaves_room_for_cleanups);
 	tcase_add_test(tc, deadline_cuts_delay_before_window);
+	tcase_add_test(tc, window_does_not_depend_on_the_delay);
 	tcase_add_test(tc, deadline_counts_later_cleanups);
 	tcase_add_test(tc, warns_only_past_the_deadline);
 	suite_add_tcase(s, tc);
