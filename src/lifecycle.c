@@ -216,14 +216,13 @@ act_mark_up(struct service *s)
 }
 
 /*
- * Sends kill_signal and re-checks the group every KILLED_RECHECK_S.  why
- * is logged; NULL for the deadline, which says so once for every service.
+ * Sends sig (kill_signal, or SIGKILL at the deadline) and re-checks the
+ * group every KILLED_RECHECK_S.  why is logged; NULL for the deadline,
+ * which says so once for every service.
  */
 static enum svc_event
-send_kill(struct service *s, const char *why)
+send_kill(struct service *s, int sig, const char *why)
 {
-	int sig = s->conf->kill_signal;
-
 	if (lifecycle_signal(s, sig) == 0) {
 		s->killed = true;
 		if (why != NULL)
@@ -238,7 +237,8 @@ static enum svc_event
 send_stop(struct service *s, double window)
 {
 	if (window <= 0 || lc.hurry)
-		return send_kill(s, "no time left in its stop window");
+		return send_kill(s, s->conf->kill_signal,
+		    "no time left in its stop window");
 	if (s->pid != 0)
 		s->sent_stop = true;
 	(void)lifecycle_signal(s, s->conf->stop_signal);
@@ -329,7 +329,8 @@ act_window_over(struct service *s)
 {
 	if (only_pipes_left(s))
 		return SE_EMPTY;	/* no kill, no recheck */
-	return send_kill(s, "still running at the end of its stop window");
+	return send_kill(s, s->conf->kill_signal,
+	    "still running at the end of its stop window");
 }
 
 static enum svc_event
@@ -374,14 +375,14 @@ act_drain(struct service *s)
 static enum svc_event
 act_hurry(struct service *s)
 {
-	return send_kill(s, "second shutdown signal");
+	return send_kill(s, s->conf->kill_signal, "second shutdown signal");
 }
 
-/* shutdown_deadline: whatever is left is killed, its hook included. */
+/* shutdown_deadline: the group gets SIGKILL; a hook is act_kill_hook's. */
 static enum svc_event
 act_deadline(struct service *s)
 {
-	return send_kill(s, NULL);
+	return send_kill(s, SIGKILL, NULL);
 }
 
 /* The hook ended and its output is out: the service's cleanup is over. */

@@ -23,7 +23,7 @@
  *   stopping  stop_signal sent, the window runs      --TIMEOUT--> killing
  *   killing   kill_signal sent, the group re-checked --EMPTY--> draining
  *   draining  the group is empty, its pipes are open --DOWN--> cleanup
- * An action that sends kill_signal reports it with KILLED, one that finds
+ * An action that sends a kill signal reports it with KILLED, one that finds
  * the group empty with EMPTY, so that only the table moves a service on.
  * HURRY (a second shutdown signal) and DEADLINE (shutdown_deadline) are
  * the shutdown's interventions, which the table routes like any event.

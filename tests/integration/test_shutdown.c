@@ -106,6 +106,37 @@ stubborn_killed_after_window(const char *strict, int code)
 	h_expect_exit(c, code, H_WAIT_MS);
 }
 
+/*
+ * At shutdown_deadline everything left is killed (SPEC §5): SIGKILL, not
+ * the service's kill_signal, even for one still running because the
+ * service after it was held up by a long cleanup hook.
+ */
+START_TEST(shutdown_deadline_sends_sigkill)
+{
+	struct h_proc *c = h_corral(
+	    "[corral]\n"
+	    "shutdown_deadline = 1s\n"
+	    "\n"
+	    "[service:a]\n"
+	    "command = @SVC@/catch @T@/a TERM=ignore INT=ignore\n"
+	    "kill_signal = INT\n"
+	    "stop_timeout = 30s\n"
+	    "[service:b]\n"
+	    "command = @SVC@/catch @T@/b\n"
+	    "after = a\n"
+	    "cleanup = sleep 5\n"
+	    "cleanup_timeout = 10s\n");
+
+	(void)started(c, h_path("a"));
+	(void)started(c, h_path("b"));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 3, 5000);
+	ck_assert_msg(h_event_count(h_path("a"), "INT") == 0,
+	    "a got kill_signal INT %d times: the deadline must send SIGKILL; %s",
+	    h_event_count(h_path("a"), "INT"), h_ctx(c));
+}
+END_TEST
+
 START_TEST(shutdown_kills_after_window_strict)
 {
 	stubborn_killed_after_window("yes", 3);
@@ -422,6 +453,7 @@ suite_shutdown(void)
 
 	h_add(s, shutdown_signals_groups_and_runs_hooks, 20);
 	h_add(s, shutdown_kills_after_window_strict, 20);
+	h_add(s, shutdown_deadline_sends_sigkill, 20);
 	h_add(s, shutdown_kills_after_window_not_strict, 20);
 	h_add(s, shutdown_hook_survives_signal_storm, 20);
 	h_add(s, shutdown_kills_hook_after_cleanup_timeout, 20);
