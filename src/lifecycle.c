@@ -80,6 +80,13 @@ group_empty(const struct service *s)
 	return s->pgid == 0 || (kill(-s->pgid, 0) == -1 && errno == ESRCH);
 }
 
+/* Whether nothing of the run is left but its output pipes. */
+static bool
+only_pipes_left(const struct service *s)
+{
+	return s->pid == 0 && group_empty(s);
+}
+
 /*
  * Down (SPEC §4): the main process exited, its group is empty and, so that
  * no line is lost, its output pipes reached end-of-file.
@@ -87,14 +94,14 @@ group_empty(const struct service *s)
 static bool
 is_down(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s) && children_output_done(s, false);
+	return only_pipes_left(s) && children_output_done(s, false);
 }
 
-/* Whether nothing of the run is left but its output pipes. */
+/* Past its window: kill_signal sent, or only its pipes left. */
 static bool
-only_pipes_left(const struct service *s)
+past_window(const struct service *s)
 {
-	return s->pid == 0 && group_empty(s);
+	return s->state == SS_KILLING || s->state == SS_DRAINING;
 }
 
 static void
@@ -828,16 +835,14 @@ lifecycle_recheck(struct service *s)
 		return;
 	if (is_down(s))
 		lifecycle_dispatch(s, SE_DOWN);
-	else if ((s->state == SS_KILLING || s->state == SS_DRAINING) &&
-	    only_pipes_left(s))
+	else if (past_window(s) && only_pipes_left(s))
 		timer_arm(lc.loop, &s->timer_w, 0);
 }
 
 void
 lifecycle_stop_waiting(struct service *s)
 {
-	if ((s->state == SS_KILLING || s->state == SS_DRAINING) &&
-	    !ev_is_active(&s->timer_w))
+	if (past_window(s) && !ev_is_active(&s->timer_w))
 		timer_arm(lc.loop, &s->timer_w, 0);
 	if (s->hook_output_wait && (lc.hurry ||
 	    !ev_is_active(&s->hook_timer_w)))
