@@ -44,13 +44,14 @@ strcat_dup(const char *a, const char *b)
 
 /* Strings made for one environment, freed once the child has started. */
 struct env_strings {
-	char		*s[4];
+	char		*s[5];
 };
 
 /*
  * The environment of a service or hook: corral's, then HOME, USER and
- * LOGNAME of its user, then its `environment`, then CORRAL_SERVICE and
- * `more`; a later one of the same name wins.
+ * LOGNAME of its user, then its env_file's and `environment`, then
+ * CORRAL_SERVICE, CORRAL_INSTANCE of an instance, and `more`; a later one
+ * of the same name wins.
  */
 static char **
 service_env(const struct service *s, char *const *more, size_t nmore,
@@ -61,7 +62,7 @@ service_env(const struct service *s, char *const *more, size_t nmore,
 	size_t n = 0;
 
 	memset(own, 0, sizeof(*own));
-	extra = malloc((3 + c->nenv + 1 + nmore) * sizeof(*extra));
+	extra = malloc((3 + c->nenv + 2 + nmore) * sizeof(*extra));
 	if (extra == NULL)
 		return NULL;
 	if (c->has_passwd) {
@@ -78,6 +79,13 @@ service_env(const struct service *s, char *const *more, size_t nmore,
 	if ((own->s[3] = strcat_dup("CORRAL_SERVICE=", c->name)) == NULL)
 		goto out;
 	extra[n++] = own->s[3];
+	if (c->instance >= 0) {
+		if (asprintf(&own->s[4], "CORRAL_INSTANCE=%d", c->instance) == -1) {
+			own->s[4] = NULL;
+			goto out;
+		}
+		extra[n++] = own->s[4];
+	}
 	for (size_t i = 0; i < nmore; i++)
 		extra[n++] = more[i];
 	env = spawn_environment(extra, n);
@@ -90,7 +98,7 @@ out:
 static void
 free_env(char **env, struct env_strings *own)
 {
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		free(own->s[i]);
 	free(env);
 }
@@ -140,29 +148,16 @@ static int
 prepare_groups(const struct svc_conf *c, struct spawn_req *req,
     struct child_io *io)
 {
-	int n = 32;
+	int n;
 
 	req->groups = NULL;
 	req->ngroups = -1;
 	if (!req->set_ids || geteuid() != 0)
 		return 0;
-	if (c->has_passwd) {
-		for (;;) {
-			gid_t *g = reallocarray(io->groups, (size_t)n,
-			    sizeof(*g));
-
-			if (g == NULL)
-				return -1;
-			io->groups = g;
-			if (getgrouplist(c->user_name, req->gid, g, &n) != -1)
-				break;
-		}
-	} else {
-		if ((io->groups = malloc(sizeof(gid_t))) == NULL)
-			return -1;
-		io->groups[0] = req->gid;
-		n = 1;
-	}
+	n = creds_groups(c->has_passwd ? c->user_name : NULL, req->gid,
+	    &io->groups);
+	if (n == -1)
+		return -1;
 	req->groups = io->groups;
 	req->ngroups = n;
 	return 0;

@@ -1,12 +1,14 @@
 /*
  * Applying a value by its key's type: the key table (confkeys.c) says where
- * a value goes, this file how to parse it.  Every problem is reported at
- * the entry's line with its section and key, and applying goes on, so that
- * one run shows every bad value.  Users and groups are looked up by
- * confusers.c.
+ * a value goes, this file how to expand and parse it.  Every problem is
+ * reported at the entry's file and line with its section and key, and
+ * applying goes on, so that one run shows every bad value.  Users and
+ * groups are looked up by confusers.c, conditions evaluated by confcond.c,
+ * env_file files read by confenv.c.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,12 @@
 
 #include "config.h"
 #include "confapply.h"
+#include "confcond.h"
 #include "confdata.h"
 #include "confdiag.h"
+#include "confenv.h"
 #include "confusers.h"
+#include "confvalue.h"
 #include "log.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -31,12 +36,12 @@ static const int own_signals[] = {
 };
 
 /*
- * Parses e's value into the field at base + e->key->off (and off2).
+ * Parses u's value into the field at base + u->e->key->off (and off2).
  * Returns -1 with err set, for apply_entry() to report at the entry, or 0:
  * applied, or reported here already (a word list reports each bad word; out
  * of memory sets ld->oom).
  */
-typedef int apply_fn(struct loader *ld, const struct entry *e, char *base,
+typedef int apply_fn(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX]);
 
 static void *
@@ -47,42 +52,6 @@ xreallocarray(struct loader *ld, void *p, size_t n, size_t size)
 	if (q == NULL)
 		ld->oom = true;
 	return q;
-}
-
-static void
-where(const struct entry *e, char *buf, size_t len)
-{
-	if (e->sect->kind == SECT_CORRAL)
-		snprintf(buf, len, "[corral] %s", e->key->name);
-	else
-		snprintf(buf, len, "[service:%s] %s", e->sect->svc->name,
-		    e->key->name);
-}
-
-static int
-set_words(struct loader *ld, const struct entry *e, char ***argvp,
-    size_t *argcp, const char *what)
-{
-	char err[VALUE_ERR_MAX], loc[128];
-
-	where(e, loc, sizeof(loc));
-	if (split_words(e->value, argvp, argcp, err) == -1) {
-		if (e->comment_cut && strstr(err, "unbalanced") != NULL)
-			err_at(ld, e->line, "%s: %s: a ';' after a blank starts a "
-			    "comment in corral.conf and cut the line there; "
-			    "remove the blank before ';' (e.g. 'a; b')",
-			    loc, err);
-		else
-			err_at(ld, e->line, "%s: %s", loc, err);
-		return -1;
-	}
-	if (*argcp == 0 || (**argvp)[0] == '\0') {
-		err_at(ld, e->line, "%s: empty %s", loc, what);
-		free(*argvp);
-		*argvp = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 static bool
@@ -98,18 +67,17 @@ valid_env_name(const char *s, size_t n)
 }
 
 static int
-apply_env(struct loader *ld, const struct entry *e, char *base,
+apply_env(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	struct svc_conf *s = e->sect->svc;
-	char **words, **env, loc[128];
+	struct svc_conf *s = u->svc;
+	char **words, **env;
 	size_t n;
 
 	(void)base;
 	(void)err;
-	if (set_words(ld, e, &words, &n, "environment") == -1)
+	if (conf_words(ld, u, &words, &n, "environment") == -1)
 		return 0;
-	where(e, loc, sizeof(loc));
 	env = xreallocarray(ld, s->env, s->nenv + n + 1, sizeof(*env));
 	if (env == NULL) {
 		free(words);
@@ -121,9 +89,9 @@ apply_env(struct loader *ld, const struct entry *e, char *base,
 
 		if (eq == NULL || !valid_env_name(words[i],
 		    (size_t)(eq - words[i]))) {
-			err_at(ld, e->line, "%s: '%s' is not KEY=VALUE (KEY of "
+			conf_use_err(ld, u, "'%s' is not KEY=VALUE (KEY of "
 			    "letters, digits and _, not starting with a digit)",
-			    loc, words[i]);
+			    words[i]);
 			continue;
 		}
 		if ((s->env[s->nenv] = strdup(words[i])) == NULL) {
@@ -137,86 +105,107 @@ apply_env(struct loader *ld, const struct entry *e, char *base,
 	return 0;
 }
 
-/* Resolved here: every section is known once the whole file is read. */
+/* Adds dep to the services s waits for, unless it is there already. */
+static void
+add_after(struct loader *ld, struct svc_conf *s, const struct svc_conf *dep)
+{
+	char **after;
+	unsigned *idx;
+
+	for (size_t i = 0; i < s->nafter; i++)
+		if (s->after_idx[i] == dep->index)
+			return;
+	after = xreallocarray(ld, s->after, s->nafter + 2, sizeof(*after));
+	if (after == NULL)
+		return;
+	s->after = after;
+	idx = xreallocarray(ld, s->after_idx, s->nafter + 2, sizeof(*idx));
+	if (idx == NULL)
+		return;
+	s->after_idx = idx;
+	if ((s->after[s->nafter] = strdup(dep->name)) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	s->after_idx[s->nafter++] = dep->index;
+	s->after[s->nafter] = NULL;
+}
+
+/*
+ * Resolved here: every service is known once every file is read.  The NAME
+ * of a section with instances means all of them, so `after` holds service
+ * names, never a section's.
+ */
 static int
-apply_names(struct loader *ld, const struct entry *e, char *base,
+apply_names(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	struct svc_conf *s = e->sect->svc;
-	char **words, **after;
-	unsigned *idx;
+	struct svc_conf *s = u->svc;
+	char **words;
 	size_t n;
 
 	(void)base;
 	(void)err;
-	if (set_words(ld, e, &words, &n, "list of service names") == -1)
+	if (conf_words(ld, u, &words, &n, "list of service names") == -1)
 		return 0;
 	if (s->after_line == 0)
-		s->after_line = e->line;
-	after = xreallocarray(ld, s->after, s->nafter + n + 1, sizeof(*after));
-	if (after != NULL)
-		s->after = after;
-	idx = xreallocarray(ld, s->after_idx, s->nafter + n + 1, sizeof(*idx));
-	if (idx != NULL)
-		s->after_idx = idx;
-	if (after == NULL || idx == NULL) {
-		free(words);
-		return 0;
-	}
+		s->after_line = u->e->line;
 	for (size_t i = 0; i < n; i++) {
-		struct svc_conf *dep = config_find(ld->c, words[i]);
+		bool found = false, self = false;
 
-		if (dep == NULL) {
-			err_at(ld, e->line, "[service:%s] after: no service "
-			    "named '%s'", s->name, words[i]);
-			continue;
+		for (size_t j = 0; j < ld->c->nservices; j++) {
+			const struct svc_conf *dep = ld->c->services[j];
+
+			if (!config_names(dep, words[i]))
+				continue;
+			found = true;
+			if (dep == s)
+				self = true;
+			else
+				add_after(ld, s, dep);
 		}
-		if (dep == s) {
-			err_at(ld, e->line, "[service:%s] after: a service "
-			    "cannot wait for itself", s->name);
-			continue;
-		}
-		if ((s->after[s->nafter] = strdup(words[i])) == NULL) {
-			ld->oom = true;
-			break;
-		}
-		s->after_idx[s->nafter++] = dep->index;
+		if (!found)
+			conf_use_err(ld, u, "no service named '%s'", words[i]);
+		else if (self && strcmp(words[i], s->name) == 0)
+			conf_use_err(ld, u, "a service cannot wait for itself");
+		else if (self)
+			conf_use_err(ld, u, "a service cannot wait for itself "
+			    "('%s' means all its instances, %s too)", words[i],
+			    s->name);
 	}
-	s->after[s->nafter] = NULL;
 	free(words);
 	return 0;
 }
 
 /* Each bad signal is reported on its own; err is only scratch here. */
 static int
-apply_sigset(struct loader *ld, const struct entry *e, char *base,
+apply_sigset(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	uint64_t *set = AT(uint64_t, e->key->off);
-	char **words, loc[128];
+	uint64_t *set = AT(uint64_t, u->e->key->off);
+	char **words;
 	size_t n;
 	uint64_t v = 0;
 
-	where(e, loc, sizeof(loc));
-	if (strcasecmp(e->value, "none") == 0) {
+	if (strcasecmp(u->value, "none") == 0) {
 		*set = 0;
 		return 0;
 	}
-	if (set_words(ld, e, &words, &n, "list of signals (or 'none')") == -1)
+	if (conf_words(ld, u, &words, &n, "list of signals (or 'none')") == -1)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		int sig;
 		bool own = false;
 
 		if (parse_signal(words[i], &sig, err) == -1) {
-			err_at(ld, e->line, "%s: %s", loc, err);
+			conf_use_err(ld, u, "%s", err);
 			continue;
 		}
 		for (size_t j = 0; j < NELEM(own_signals); j++)
 			own |= own_signals[j] == sig;
 		if (own) {
-			err_at(ld, e->line, "%s: %s cannot be forwarded: corral "
-			    "handles it itself (see corral(8), SIGNALS)", loc,
+			conf_use_err(ld, u, "%s cannot be forwarded: corral "
+			    "handles it itself (see corral(8), SIGNALS)",
 			    words[i]);
 			continue;
 		}
@@ -250,11 +239,11 @@ parse_rlim(const char *v, rlim_t *out, char err[VALUE_ERR_MAX])
 }
 
 static int
-apply_limit(struct loader *ld, const struct entry *e, char *base,
+apply_limit(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	struct limit *l = AT(struct limit, e->key->off);
-	const char *v = e->value;
+	struct limit *l = AT(struct limit, u->e->key->off);
+	const char *v = u->value;
 	char soft[64];
 	const char *colon = strchr(v, ':');
 
@@ -279,15 +268,15 @@ apply_limit(struct loader *ld, const struct entry *e, char *base,
 }
 
 static int
-apply_output(struct loader *ld, const struct entry *e, char *base,
+apply_output(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	static const char *const modes[] = {
 		[OUTPUT_INHERIT] = "inherit", [OUTPUT_PREFIX] = "prefix",
 		[OUTPUT_NULL] = "null",
 	};
-	struct svc_conf *s = e->sect->svc;
-	const char *v = e->value;
+	struct svc_conf *s = u->svc;
+	const char *v = u->value;
 
 	(void)ld;
 	(void)base;
@@ -310,77 +299,77 @@ apply_output(struct loader *ld, const struct entry *e, char *base,
 }
 
 static int
-apply_duration(struct loader *ld, const struct entry *e, char *base,
+apply_duration(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)ld;
-	return parse_duration(e->value, e->key->type == KT_DURATION_INF,
-	    AT(double, e->key->off), err);
+	return parse_duration(u->value, u->e->key->type == KT_DURATION_INF,
+	    AT(double, u->e->key->off), err);
 }
 
 static int
-apply_signal(struct loader *ld, const struct entry *e, char *base,
+apply_signal(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)ld;
-	return parse_signal(e->value, AT(int, e->key->off), err);
+	return parse_signal(u->value, AT(int, u->e->key->off), err);
 }
 
 static int
-apply_bool(struct loader *ld, const struct entry *e, char *base,
+apply_bool(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)ld;
-	return parse_bool(e->value, AT(bool, e->key->off), err);
+	return parse_bool(u->value, AT(bool, u->e->key->off), err);
 }
 
 static int
-apply_uint(struct loader *ld, const struct entry *e, char *base,
+apply_uint(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	unsigned long v;
 
 	(void)ld;
-	if (parse_uint(e->value, 0, 1000000, &v, err) == -1)
+	if (parse_uint(u->value, 0, 1000000, &v, err) == -1)
 		return -1;
-	*AT(unsigned, e->key->off) = (unsigned)v;
+	*AT(unsigned, u->e->key->off) = (unsigned)v;
 	return 0;
 }
 
 /* A bad command is reported by set_words(). */
 static int
-apply_command(struct loader *ld, const struct entry *e, char *base,
+apply_command(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	char **argv;
 	size_t argc;
 
 	(void)err;
-	if (set_words(ld, e, &argv, &argc, "command") == 0) {
-		if ((*AT(char *, e->key->off) = strdup(e->value)) == NULL)
+	if (conf_words(ld, u, &argv, &argc, "command") == 0) {
+		if ((*AT(char *, u->e->key->off) = strdup(u->value)) == NULL)
 			ld->oom = true;
-		*AT(char **, e->key->off2) = argv;
+		*AT(char **, u->e->key->off2) = argv;
 	}
 	return 0;
 }
 
 /* A service's directory may be relative (to corral's); corral's own not. */
 static int
-apply_path(struct loader *ld, const struct entry *e, char *base,
+apply_path(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	if (e->sect->kind == SECT_SERVICE || *e->value == '/' ||
-	    strcmp(e->value, "none") == 0) {
-		if ((*AT(char *, e->key->off) = strdup(e->value)) == NULL)
+	if (u->svc != NULL || *u->value == '/' ||
+	    strcmp(u->value, "none") == 0) {
+		if ((*AT(char *, u->e->key->off) = strdup(u->value)) == NULL)
 			ld->oom = true;
 		return 0;
 	}
-	snprintf(err, VALUE_ERR_MAX, "'%s' is not an absolute path", e->value);
+	snprintf(err, VALUE_ERR_MAX, "'%s' is not an absolute path", u->value);
 	return -1;
 }
 
 static int
-apply_restart(struct loader *ld, const struct entry *e, char *base,
+apply_restart(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	static const char *const names[] = {
@@ -391,80 +380,80 @@ apply_restart(struct loader *ld, const struct entry *e, char *base,
 
 	(void)ld;
 	for (size_t i = 0; i < NELEM(names); i++)
-		if (strcasecmp(e->value, names[i]) == 0) {
-			*AT(enum restart_policy, e->key->off) = i;
+		if (strcasecmp(u->value, names[i]) == 0) {
+			*AT(enum restart_policy, u->e->key->off) = i;
 			return 0;
 		}
 	snprintf(err, VALUE_ERR_MAX, "'%s' is not a restart policy "
-	    "(never, on-failure, always)", e->value);
+	    "(never, on-failure, always)", u->value);
 	return -1;
 }
 
 static int
-apply_order(struct loader *ld, const struct entry *e, char *base,
+apply_order(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	enum shutdown_order *order = AT(enum shutdown_order, e->key->off);
+	enum shutdown_order *order = AT(enum shutdown_order, u->e->key->off);
 
 	(void)ld;
-	if (strcasecmp(e->value, "parallel") == 0)
+	if (strcasecmp(u->value, "parallel") == 0)
 		*order = ORDER_PARALLEL;
-	else if (strcasecmp(e->value, "sequential") == 0)
+	else if (strcasecmp(u->value, "sequential") == 0)
 		*order = ORDER_SEQUENTIAL;
 	else {
 		snprintf(err, VALUE_ERR_MAX, "'%s' is not a shutdown "
-		    "order (parallel, sequential)", e->value);
+		    "order (parallel, sequential)", u->value);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-apply_exit_codes(struct loader *ld, const struct entry *e, char *base,
+apply_exit_codes(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)ld;
-	return parse_exit_codes(e->value, AT(struct exit_set, e->key->off),
+	return parse_exit_codes(u->value, AT(struct exit_set, u->e->key->off),
 	    err);
 }
 
 static int
-apply_log_level(struct loader *ld, const struct entry *e, char *base,
+apply_log_level(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	int level = log_level_from_name(e->value);
+	int level = log_level_from_name(u->value);
 
 	(void)ld;
 	if (level < 0) {
 		snprintf(err, VALUE_ERR_MAX, "'%s' is not a log level "
-		    "(error, warn, info, debug)", e->value);
+		    "(error, warn, info, debug)", u->value);
 		return -1;
 	}
-	*AT(int, e->key->off) = level;
+	*AT(int, u->e->key->off) = level;
 	return 0;
 }
 
 static int
-apply_user(struct loader *ld, const struct entry *e, char *base,
+apply_user(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)ld;
 	(void)base;
-	return lookup_user(e->sect->svc, e->value, err);
+	return lookup_user(u->svc, u->value, err);
 }
 
 static int
-apply_group(struct loader *ld, const struct entry *e, char *base,
+apply_group(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	(void)base;
-	if (e->sect->kind == SECT_CORRAL)
-		return lookup_control_group(ld->c, e->value, err);
-	return lookup_group(e->sect->svc, e->value, err);
+	if (u->svc == NULL)
+		return lookup_control_group(ld->c, u->value, err);
+	return lookup_group(u->svc, u->value, err);
 }
 
 static int
-apply_umask(struct loader *ld, const struct entry *e, char *base,
+apply_umask(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	char *end;
@@ -472,14 +461,46 @@ apply_umask(struct loader *ld, const struct entry *e, char *base,
 
 	(void)ld;
 	errno = 0;
-	v = strtol(e->value, &end, 8);
-	if (*e->value < '0' || *e->value > '7' || errno != 0 ||
+	v = strtol(u->value, &end, 8);
+	if (*u->value < '0' || *u->value > '7' || errno != 0 ||
 	    *end != '\0' || v > 0777) {
 		snprintf(err, VALUE_ERR_MAX, "'%s' is not a umask (octal, "
-		    "0 to 0777, e.g. 027)", e->value);
+		    "0 to 0777, e.g. 027)", u->value);
 		return -1;
 	}
-	*AT(int, e->key->off) = (int)v;
+	*AT(int, u->e->key->off) = (int)v;
+	return 0;
+}
+
+/* Read before any service is made, by conffiles.c and confcompose.c. */
+static int
+apply_nothing(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	(void)u;
+	(void)base;
+	(void)err;
+	return 0;
+}
+
+static int
+apply_env_file(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)base;
+	(void)err;
+	conf_env_file(ld, u);
+	return 0;
+}
+
+static int
+apply_condition(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)base;
+	(void)err;
+	conf_condition(ld, u);
 	return 0;
 }
 
@@ -503,54 +524,124 @@ static apply_fn *const appliers[KT__COUNT] = {
 	[KT_UMASK] = apply_umask,
 	[KT_LIMIT] = apply_limit,
 	[KT_OUTPUT] = apply_output,
+	[KT_PATTERNS] = apply_nothing,
+	[KT_ENV_FILE] = apply_env_file,
+	[KT_CONDITION] = apply_condition,
+	[KT_INSTANCES] = apply_nothing,
 };
 
-static void
-apply_entry(struct loader *ld, const struct entry *e)
+/*
+ * The order in which a service's keys are applied, whatever their order in
+ * the file: its conditions first (a disabled service is checked more
+ * leniently), then its user and group (env_file is opened with them), then
+ * env_file (whose variables `environment` then overrides), then the rest.
+ */
+static int
+phase_of(enum key_type t)
 {
+	switch (t) {
+	case KT_CONDITION:
+	case KT_INSTANCES:
+		return 0;
+	case KT_USER:
+	case KT_GROUP:
+		return 1;
+	case KT_ENV_FILE:
+		return 2;
+	default:
+		return 3;
+	}
+}
+#define NPHASES	4
+
+static void
+apply_entry(struct loader *ld, const struct entry *e, struct svc_conf *svc,
+    bool first)
+{
+	struct use u = { .svc = svc };
 	char *base, err[VALUE_ERR_MAX], loc[128];
 
-	where(e, loc, sizeof(loc));
 	if (*e->value == '\0') {
-		err_at(ld, e->line, "%s: no value given", loc);
+		conf_where(e, loc, sizeof(loc));
+		err_at(ld, e->sect->file, e->line, "%s: no value given", loc);
 		return;
 	}
+	if (conf_expand(ld, e, first, &u) == -1)
+		return;
 	if (e->sect->kind == SECT_CORRAL)
 		base = (char *)ld->c;
 	else if (!e->key->rare)
-		base = (char *)e->sect->svc;
-	else if ((base = (char *)rare_own(e->sect->svc)) == NULL) {
+		base = (char *)svc;
+	else if ((base = (char *)rare_own(svc)) == NULL) {
 		ld->oom = true;
-		return;
+		goto out;
 	}
-	if (appliers[e->key->type](ld, e, base, err) == -1)
-		err_at(ld, e->line, "%s: %s", loc, err);
+	if (appliers[e->key->type](ld, &u, base, err) == -1)
+		conf_use_err(ld, &u, "%s", err);
+out:
+	free(u.value);
+}
+
+/*
+ * A second line of a key that is not repeatable is reported and dropped,
+ * once for all the instances of its section.  A section's entries are
+ * next to each other.
+ */
+static void
+drop_repeated(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nentries; i++) {
+		struct entry *e = &ld->entries[i];
+		const struct entry *first = NULL;
+		char loc[128];
+
+		if (e->key == NULL || e->key->repeatable)
+			continue;
+		for (size_t j = i; j-- > 0 && ld->entries[j].sect == e->sect;)
+			if (ld->entries[j].key == e->key)
+				first = &ld->entries[j];
+		if (first == NULL)
+			continue;
+		conf_where(e, loc, sizeof(loc));
+		err_at(ld, e->sect->file, e->line, "%s: set twice (first at "
+		    "line %d; keep one)", loc, first->line);
+		e->key = NULL;
+	}
 }
 
 void
-conf_apply_entries(struct loader *ld)
+conf_apply_corral(struct loader *ld)
 {
+	drop_repeated(ld);
+	ld->instance = -1;
 	for (size_t i = 0; i < ld->nentries; i++) {
 		const struct entry *e = &ld->entries[i];
 
-		if (e->key == NULL)
-			continue;
-		if (!e->key->repeatable) {
-			const struct entry *first = NULL;
-
-			for (size_t j = 0; j < i && first == NULL; j++)
-				if (ld->entries[j].sect == e->sect &&
-				    ld->entries[j].key == e->key)
-					first = &ld->entries[j];
-			if (first != NULL) {
-				char loc[128];
-
-				where(e, loc, sizeof(loc));
-				err_at(ld, e->line, "%s: set twice (first at line "
-				    "%d; keep one)", loc, first->line);
-				continue;
-			}
-		}
-		apply_entry(ld, e);
+		if (e->key != NULL && e->sect->kind == SECT_CORRAL &&
+		    e->key->type != KT_PATTERNS)
+			apply_entry(ld, e, NULL, true);
 	}
+}
+
+void
+conf_apply_services(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nsects; i++) {
+		const struct section *sec = ld->sects[i];
+
+		for (unsigned k = 0; k < sec->nsvcs; k++) {
+			ld->instance = sec->svcs[k]->instance;
+			for (int phase = 0; phase < NPHASES; phase++)
+				for (size_t j = 0; j < sec->nentries; j++) {
+					const struct entry *e =
+					    &ld->entries[sec->first + j];
+
+					if (e->key != NULL &&
+					    phase_of(e->key->type) == phase)
+						apply_entry(ld, e, sec->svcs[k],
+						    k == 0);
+				}
+		}
+	}
+	ld->instance = -1;
 }

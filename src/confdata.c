@@ -47,6 +47,7 @@ svc_new(const char *name, int line, unsigned index)
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->line = line;
 	s->index = index;
+	s->instance = -1;
 	s->autostart = true;
 	s->restart = RESTART_ON_FAILURE;
 	s->start_seconds = 1;
@@ -118,6 +119,13 @@ svc_free(struct svc_conf *s)
 	for (size_t i = 0; i < s->nenv; i++)
 		free(s->env[i]);
 	free(s->env);
+	for (size_t i = 0; i < s->nenv_file; i++)
+		free(s->env_file[i]);
+	free(s->env_file);
+	for (size_t i = 0; i < s->ncondition; i++)
+		free(s->condition[i]);
+	free(s->condition);
+	free(s->decided);
 	free(s->cleanup);
 	free(s->cleanup_argv);
 	rare_free(s->rare);
@@ -155,6 +163,9 @@ config_free(struct config *c)
 	for (size_t i = 0; i < c->nservices; i++)
 		svc_free(c->services[i]);
 	free(c->services);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
 	free(c->path);
 	free(c->control_socket);
 	free(c->control_group);

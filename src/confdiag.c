@@ -50,17 +50,73 @@ diag_free(struct diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void
-err_at(struct loader *ld, int line, const char *fmt, ...)
+static bool
+already_said(const struct diag *d, const char *line)
 {
-	va_list ap;
-	char *msg;
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->lines[i], line) == 0)
+			return true;
+	return false;
+}
 
-	va_start(ap, fmt);
+/*
+ * The instances of a section are applied one by one, each from the same
+ * lines: a mistake they share is said once, not once per instance.  The
+ * first one counts, so the load still fails.
+ */
+static void
+say_at(struct loader *ld, bool error, const char *path, int line,
+    const char *fmt, va_list ap)
+{
+	char *msg, *whole;
+
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
-	va_end(ap);
-	diag_add(ld->d, true, "%s:%d: %s", ld->path, line,
-	    msg != NULL ? msg : "out of memory");
+	if (asprintf(&whole, "%s:%d: %s%s", path, line,
+	    error ? "" : "warning: ", msg != NULL ? msg : "out of memory") == -1) {
+		diag_add(ld->d, error, "%s:%d: out of memory", path, line);
+		free(msg);
+		return;
+	}
+	if (!already_said(ld->d, whole))
+		diag_add(ld->d, error, "%s", whole);
+	free(whole);
 	free(msg);
+}
+
+static const char *
+path_of(const struct loader *ld, unsigned file)
+{
+	return file < ld->c->nfiles ? ld->c->files[file] : ld->c->path;
+}
+
+void
+err_at(struct loader *ld, unsigned file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say_at(ld, true, path_of(ld, file), line, fmt, ap);
+	va_end(ap);
+}
+
+void
+warn_at(struct loader *ld, unsigned file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say_at(ld, false, path_of(ld, file), line, fmt, ap);
+	va_end(ap);
+}
+
+void
+err_at_path(struct loader *ld, const char *path, int line, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say_at(ld, true, path, line, fmt, ap);
+	va_end(ap);
 }

@@ -127,6 +127,7 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_UMASK] = same_int,
 	[KT_LIMIT] = same_limit,
 	[KT_OUTPUT] = same_output,
+	[KT_ENV_FILE] = same_words,
 };
 
 static const char *
@@ -151,7 +152,8 @@ config_compare(const struct svc_conf *old, const struct svc_conf *new)
 	for (size_t i = 0; i < conf_nkeys; i++) {
 		const struct key *k = &conf_keys[i];
 
-		if (k->sect == SECT_SERVICE && k->reload > change &&
+		if (k->sect == SECT_SERVICE && k->reload != RC_SET &&
+		    k->reload > change &&
 		    !same_by_type[k->type](k, base_of(old, k), base_of(new, k)))
 			change = k->reload;
 	}

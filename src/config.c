@@ -1,8 +1,10 @@
 /*
- * Loading corral.conf(5): the file read into memory, its lines read
- * (confread.c), its values applied (confapply.c), then what no single key
- * can check: inherited timeouts, required keys, cross-key limits and
- * dependency cycles.  Also the service `main` of single-command mode.
+ * Loading corral.conf(5): the main file read (confread.c), its [corral]
+ * values applied, the files it includes read (conffiles.c), services made
+ * from every section (confcompose.c) and their values applied
+ * (confapply.c), then what no single key can check: inherited timeouts,
+ * required keys, cross-key limits and dependency cycles.  Also the service
+ * `main` of single-command mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +17,10 @@
 
 #include "config.h"
 #include "confapply.h"
+#include "confcompose.h"
 #include "confdata.h"
 #include "confdiag.h"
+#include "conffiles.h"
 #include "confload.h"
 #include "confread.h"
 
@@ -64,7 +68,8 @@ check_cycles(struct loader *ld)
 					snprintf(msg + n, sizeof(msg) - n, "%s",
 					    c->services[to]->name);
 				/* At the 'after' of to: it holds the next edge. */
-				err_at(ld, c->services[to]->after_line, "[service:%s] "
+				err_at(ld, c->services[to]->file,
+				    c->services[to]->after_line, "[service:%s] "
 				    "after: dependency cycle %s (remove one of "
 				    "these 'after' names)", c->services[to]->name,
 				    msg);
@@ -83,14 +88,16 @@ out:
 	free(next);
 }
 
-/* Whether the file set key in s, even to a value that was refused. */
+/* Whether sec sets key, even to a value that was refused. */
 static bool
-has_entry(const struct loader *ld, const struct svc_conf *s, const char *key)
+has_entry(const struct loader *ld, const struct section *sec, const char *key)
 {
-	for (size_t i = 0; i < ld->nentries; i++)
-		if (ld->entries[i].sect->svc == s && ld->entries[i].key != NULL &&
-		    strcmp(ld->entries[i].key->name, key) == 0)
+	for (size_t i = 0; i < sec->nentries; i++) {
+		const struct key *k = ld->entries[sec->first + i].key;
+
+		if (k != NULL && strcmp(k->name, key) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -111,65 +118,88 @@ set_watchdog(struct loader *ld, struct svc_conf *s)
 	}
 }
 
+/*
+ * What one key cannot check.  Messages name the section, not the instance:
+ * the instances of a section share its lines, and so are told once.
+ */
+static void
+resolve_service(struct loader *ld, const struct section *sec,
+    struct svc_conf *s)
+{
+	struct config *c = ld->c;
+
+	if (isnan(s->stop_timeout))
+		s->stop_timeout = c->stop_timeout;
+	if (isnan(s->cleanup_timeout))
+		s->cleanup_timeout = c->cleanup_timeout;
+	set_watchdog(ld, s);
+	if (s->rare->ready_interval <= 0 && s->rare->ready_check_argv != NULL)
+		err_at(ld, sec->file, sec->line, "[service:%s]: ready_interval "
+		    "must be more than 0", sec->name);
+	if (s->rare->health_interval <= 0 && s->rare->health_check_argv != NULL)
+		err_at(ld, sec->file, sec->line, "[service:%s]: health_interval "
+		    "must be more than 0", sec->name);
+	if (s->argv == NULL && !has_entry(ld, sec, "command"))
+		err_at(ld, sec->file, sec->line, "[service:%s]: no command (add "
+		    "'command = PROGRAM ARGS...')", sec->name);
+	if (s->restart_delay_max < s->restart_delay)
+		err_at(ld, sec->file, sec->line, "[service:%s]: "
+		    "restart_delay_max (%gs) is shorter than restart_delay "
+		    "(%gs)", sec->name, s->restart_delay_max, s->restart_delay);
+	if (s->after_idx == NULL &&
+	    (s->after_idx = calloc(1, sizeof(*s->after_idx))) == NULL)
+		ld->oom = true;
+}
+
 static void
 resolve(struct loader *ld)
 {
 	struct config *c = ld->c;
 
-	for (size_t i = 0; i < c->nservices; i++) {
-		struct svc_conf *s = c->services[i];
-
-		if (isnan(s->stop_timeout))
-			s->stop_timeout = c->stop_timeout;
-		if (isnan(s->cleanup_timeout))
-			s->cleanup_timeout = c->cleanup_timeout;
-		set_watchdog(ld, s);
-		if (s->rare->ready_interval <= 0 &&
-		    s->rare->ready_check_argv != NULL)
-			err_at(ld, s->line, "[service:%s]: ready_interval must "
-			    "be more than 0", s->name);
-		if (s->rare->health_interval <= 0 &&
-		    s->rare->health_check_argv != NULL)
-			err_at(ld, s->line, "[service:%s]: health_interval must "
-			    "be more than 0", s->name);
-		if (s->argv == NULL && !has_entry(ld, s, "command"))
-			err_at(ld, s->line, "[service:%s]: no command (add "
-			    "'command = PROGRAM ARGS...')", s->name);
-		if (s->restart_delay_max < s->restart_delay)
-			err_at(ld, s->line, "[service:%s]: restart_delay_max "
-			    "(%gs) is shorter than restart_delay (%gs)",
-			    s->name, s->restart_delay_max, s->restart_delay);
-		if (s->after_idx == NULL &&
-		    (s->after_idx = calloc(1, sizeof(*s->after_idx))) == NULL)
-			ld->oom = true;
-	}
+	for (size_t i = 0; i < ld->nsects; i++)
+		for (unsigned k = 0; k < ld->sects[i]->nsvcs; k++)
+			resolve_service(ld, ld->sects[i], ld->sects[i]->svcs[k]);
 	check_cycles(ld);
 	if (c->shutdown_deadline != 0 && isinf(c->shutdown_deadline))
 		c->shutdown_deadline = 0;
 }
 
-struct config *
-config_parse(const char *path, const char *buf, size_t len, struct diag *d)
+/* Every file, sections to services, values to settings. */
+static void
+load(struct loader *ld, const char *buf, size_t len, const struct stat *st)
+{
+	if (conf_add_file(ld, ld->c->path) == -1) {
+		ld->oom = true;
+		return;
+	}
+	conf_read_buffer(ld, 0, buf, len, false);
+	conf_apply_corral(ld);
+	conf_read_includes(ld, st);
+	conf_compose(ld);
+	conf_apply_services(ld);
+	resolve(ld);
+}
+
+static struct config *
+parse(const char *path, const char *buf, size_t len, const struct stat *st,
+    struct diag *d)
 {
 	struct loader ld = { 0 };
 	size_t before = d->nerrors;
 
-	ld.path = path;
 	ld.d = d;
-	ld.buf = buf;
-	ld.len = len;
+	ld.instance = -1;
 	ld.c = config_default();
 	if (ld.c == NULL || (ld.c->path = strdup(path)) == NULL) {
 		diag_add(d, true, "%s: out of memory", path);
 		config_free(ld.c);
 		return NULL;
 	}
-	conf_read(&ld);
-	conf_apply_entries(&ld);
-	resolve(&ld);
+	load(&ld, buf, len, st);
 	if (ld.oom)
 		diag_add(d, true, "%s: out of memory", path);
 	conf_read_free(&ld);
+	free(ld.ids);
 	if (d->nerrors > before) {
 		config_free(ld.c);
 		return NULL;
@@ -178,60 +208,31 @@ config_parse(const char *path, const char *buf, size_t len, struct diag *d)
 }
 
 struct config *
+config_parse(const char *path, const char *buf, size_t len, struct diag *d)
+{
+	struct stat st;
+
+	return parse(path, buf, len, stat(path, &st) == 0 ? &st : NULL, d);
+}
+
+struct config *
 config_load(const char *path, struct diag *d)
 {
-	struct config *c = NULL;
+	struct config *c;
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd;
+	char err[VALUE_ERR_MAX], *buf;
+	size_t len;
 
-	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		diag_add(d, true, "%s: cannot open: %s", path, strerror(errno));
+	if (conf_slurp(path, CONFIG_FILE_MAX, &buf, &len, &st, err) == -1) {
+		if (strncmp(err, "is a directory", 14) == 0)
+			diag_add(d, true, "%s: is a directory, not a config "
+			    "file", path);
+		else
+			diag_add(d, true, "%s: %s", path, err);
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1) {
-		diag_add(d, true, "%s: cannot stat: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		diag_add(d, true, "%s: is a directory, not a config file", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, true, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		diag_add(d, true, "%s: %lld bytes; a config file is at most "
-		    "%d bytes", path, (long long)st.st_size, CONFIG_FILE_MAX);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		diag_add(d, true, "%s: out of memory", path);
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			diag_add(d, true, "%s: cannot read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	c = config_parse(path, buf, len, d);
-out:
+	c = parse(path, buf, len, &st, d);
 	free(buf);
-	(void)close(fd);
 	return c;
 }
 

@@ -13,12 +13,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include "values.h"
 
 #define SERVICE_NAME_MAX	64
+#define INSTANCES_MAX		1000
+/* NAME.999 must fit in SERVICE_NAME_MAX. */
+#define GROUP_NAME_MAX		(SERVICE_NAME_MAX - 4)
 #define CONFIG_LINE_MAX		200	/* Debian's inih buffer, newline included */
 #define CONFIG_FILE_MAX		(4 << 20)
 
@@ -65,7 +69,13 @@ struct svc_conf {
 	bool		 has_passwd;		/* user has an entry: HOME etc. */
 	bool		 foreground;		/* main on a terminal (not a key) */
 	int		 line;			/* of the [service:NAME] header */
-	unsigned	 index;			/* position in the file */
+	unsigned	 file;			/* ... in its config's files[] */
+	unsigned	 index;			/* position in the config */
+	int		 instance;		/* NAME.i of instances; -1: none */
+	unsigned char	 group_len;		/* of NAME in NAME.i; 0: none */
+	unsigned	 instances;		/* of its section; 0: not set */
+	bool		 disabled;		/* a condition does not hold */
+	char		*decided;		/* which condition decided; NULL: none */
 	const struct svc_rare *rare;		/* never NULL */
 
 	char		*command;		/* as written */
@@ -80,8 +90,12 @@ struct svc_conf {
 	int		 umask;			/* -1: corral's */
 	enum output_mode output;
 	char		*output_path;		/* OUTPUT_FILE */
-	char		**env;			/* KEY=VALUE, NULL-terminated */
-	size_t		 nenv;
+	char		**env;			/* KEY=VALUE, NULL-terminated: */
+	size_t		 nenv;			/* env_file's, then environment's */
+	char		**env_file;		/* paths, resolved */
+	size_t		 nenv_file;
+	char		**condition;		/* as expanded */
+	size_t		 ncondition;
 
 	bool		 autostart;
 	bool		 critical;
@@ -110,6 +124,10 @@ struct svc_conf {
 
 struct config {
 	char		*path;			/* as given; "(command line)" for -- */
+	char		**files;		/* read: path, then included ones */
+	size_t		 nfiles;
+	char		**include;		/* patterns, expanded */
+	size_t		 ninclude;
 	double		 stop_timeout;
 	double		 cleanup_timeout;
 	enum shutdown_order shutdown_order;
@@ -174,6 +192,9 @@ enum reload_class {
 	RC_CHECKS,		/* in place, and the service's checks start over */
 	RC_RESTART,		/* the process would differ: the service restarts */
 	RC_AT_START,		/* [corral] only: read when corral starts */
+	RC_SET,			/* decides which services there are and which
+				   run: the reload starts and stops the
+				   difference; not compared */
 };
 
 /*
@@ -193,6 +214,32 @@ enum reload_class config_key_reload(size_t i);
 
 /* Looks a service up by name; NULL if absent. */
 struct svc_conf *config_find(const struct config *c, const char *name);
+
+/*
+ * Whether name names s: its own name, or the NAME of its section when s is
+ * one of the instances NAME.0 ... NAME.N-1 (SPEC §13).
+ */
+static inline bool
+config_names(const struct svc_conf *s, const char *name)
+{
+	return strcmp(s->name, name) == 0 || (s->group_len != 0 &&
+	    strncmp(s->name, name, s->group_len) == 0 &&
+	    name[s->group_len] == '\0');
+}
+
+/* Whether corral starts s by itself: autostart, and its conditions hold. */
+static inline bool
+config_autostarts(const struct svc_conf *s)
+{
+	return s->autostart && !s->disabled;
+}
+
+/* The file that defines s (of c, the config s was loaded in). */
+static inline const char *
+config_file_of(const struct config *c, const struct svc_conf *s)
+{
+	return s->file < c->nfiles ? c->files[s->file] : c->path;
+}
 
 static inline bool
 config_forwards(const struct config *c, int sig)

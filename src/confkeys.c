@@ -37,7 +37,9 @@
  * order and deadline and strict from then on, and the two timeouts reach
  * each service that inherits them as its own (resolve() in config.c);
  * control_socket, control_group, log_timestamps and subreaper are read
- * only when corral starts.
+ * only when corral starts.  The RC_SET rows decide which services there
+ * are and which of them run: a reload compares names and conditions'
+ * outcomes, not these values.
  */
 const struct key conf_keys[] = {
 	G(stop_timeout, KT_DURATION_INF, RC_IN_PLACE),
@@ -52,6 +54,8 @@ const struct key conf_keys[] = {
 	G(control_socket, KT_PATH, RC_AT_START),
 	G(control_group, KT_GROUP, RC_AT_START),
 	G(status_file, KT_PATH, RC_IN_PLACE),
+	/* Read by conffiles.c before any service is made: no field. */
+	{ SECT_CORRAL, "include", KT_PATTERNS, 0, 0, true, false, RC_SET },
 
 	S2(command, command, KT_COMMAND, argv, false, RC_RESTART),
 	S(directory, KT_PATH, RC_RESTART),
@@ -64,6 +68,10 @@ const struct key conf_keys[] = {
 	RF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT, RC_RESTART),
 	S2(output, output, KT_OUTPUT, output_path, false, RC_RESTART),
 	S2(environment, env, KT_ENV, nenv, true, RC_RESTART),
+	/* What it reads is in env, and is compared there. */
+	S2(env_file, env_file, KT_ENV_FILE, nenv_file, true, RC_IN_PLACE),
+	S(instances, KT_INSTANCES, RC_SET),
+	S2(condition, condition, KT_CONDITION, ncondition, true, RC_SET),
 	S(autostart, KT_BOOL, RC_IN_PLACE),
 	S(critical, KT_BOOL, RC_IN_PLACE),
 	S(restart, KT_RESTART, RC_IN_PLACE),

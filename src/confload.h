@@ -1,14 +1,16 @@
 /*
  * What the files of the config loader share, and nothing outside them
- * includes: a row of the key table, a section and an entry of the file
- * being read, and the loader that carries them from reading (confread.c)
- * through applying (confapply.c) to validation (config.c).
+ * includes: a row of the key table, a section and an entry of the files
+ * being read, and the loader that carries them from reading (confread.c,
+ * conffiles.c) through composing services from sections (confcompose.c)
+ * and applying values (confapply.c) to validation (config.c).
  */
 #ifndef CORRAL_CONFLOAD_H
 #define CORRAL_CONFLOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -34,6 +36,10 @@ enum key_type {
 	KT_UMASK,		/* int */
 	KT_LIMIT,		/* struct limit */
 	KT_OUTPUT,		/* enum output_mode, char * output_path at off2 */
+	KT_PATTERNS,		/* char ** glob patterns, size_t count at off2 */
+	KT_ENV_FILE,		/* char ** paths, size_t count at off2; env */
+	KT_CONDITION,		/* char ** conditions, size_t count at off2 */
+	KT_INSTANCES,		/* unsigned; read by confcompose.c */
 	KT__COUNT
 };
 
@@ -52,7 +58,13 @@ struct key {
 struct section {
 	enum sect_kind	 kind;
 	int		 line;
-	struct svc_conf	*svc;		/* SECT_SERVICE */
+	unsigned	 file;		/* index into the config's files[] */
+	char		 name[SERVICE_NAME_MAX + 1];	/* SECT_SERVICE */
+	size_t		 first;		/* its entries: nentries from first */
+	size_t		 nentries;
+	/* Its services (confcompose.c): one, or one per instance. */
+	struct svc_conf	**svcs;
+	unsigned	 nsvcs;
 };
 
 /* One "key = value" of the file, continuation lines joined. */
@@ -64,10 +76,21 @@ struct entry {
 	bool		 comment_cut;	/* an inline " ;" comment cut the line */
 };
 
+/* Which file is which, whatever path reached it. */
+struct file_id {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
 struct loader {
-	const char	*path;
 	struct diag	*d;
 	struct config	*c;
+	struct file_id	*ids;		/* of the included files read */
+	size_t		 nids;
+
+	/* The file being read: its index in c->files, and what it may hold. */
+	unsigned	 file;
+	bool		 included;
 
 	/* read_line() state */
 	const char	*buf;
@@ -87,6 +110,10 @@ struct loader {
 	struct entry	*entries;
 	size_t		 nentries;
 	bool		 oom;
+
+	/* The expansion of the value being applied (confapply.c). */
+	int		 instance;	/* ${CORRAL_INSTANCE}; -1: none */
+	bool		 missing;	/* it named an unset or empty variable */
 };
 
 #endif

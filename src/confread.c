@@ -1,6 +1,6 @@
 /*
- * The line reader: inih does the INI splitting, this file does everything
- * inih cannot.
+ * The line reader of one file: inih does the INI splitting, this file does
+ * everything inih cannot.
  *
  * Debian's inih silently splits lines longer than its 200-byte buffer, gives
  * the handler no line numbers, cannot tell a continuation line from a
@@ -10,7 +10,9 @@
  * lines, NUL bytes, control characters), tracks section headers itself and
  * catches malformed lines, passing inih an empty line in their place.  The
  * handler only records (section, key, value, line) entries; their values
- * are applied afterwards, driven by the key table.
+ * are applied afterwards, driven by the key table.  Services are not made
+ * here: a section may stand for many (instances), and its name is checked
+ * against every file's (confcompose.c).
  */
 #include <ini.h>
 #include <stdio.h>
@@ -34,16 +36,21 @@ unknown_key(struct loader *ld, int line, enum sect_kind sect,
 	best = conf_nearest_key(sect, name, &best_d);
 	other = conf_find_key(sect == SECT_CORRAL ? SECT_SERVICE : SECT_CORRAL,
 	    name);
-	if (other != NULL)
-		err_at(ld, line, "%s unknown key '%s' here (it belongs in %s)",
-		    secname, name,
+	if (other != NULL && other->sect == SECT_CORRAL && ld->included)
+		err_at(ld, ld->file, line, "%s '%s' in an included file: only "
+		    "the [corral] section of %s may set it", secname, name,
+		    ld->c->path);
+	else if (other != NULL)
+		err_at(ld, ld->file, line, "%s unknown key '%s' here (it belongs "
+		    "in %s)", secname, name,
 		    other->sect == SECT_CORRAL ? "[corral]" : "a [service:NAME]");
 	else if (best != NULL && best_d <= 1 + strlen(name) / 4)
-		err_at(ld, line, "%s unknown key '%s' (did you mean '%s'?)",
-		    secname, name, best->name);
+		err_at(ld, ld->file, line, "%s unknown key '%s' (did you mean "
+		    "'%s'?)", secname, name, best->name);
 	else
-		err_at(ld, line, "%s unknown key '%s' (see corral.conf(5) for the "
-		    "keys of this section)", secname, name);
+		err_at(ld, ld->file, line, "%s unknown key '%s' (see "
+		    "corral.conf(5) for the keys of this section)", secname,
+		    name);
 }
 
 static bool
@@ -81,7 +88,7 @@ header_text(struct loader *ld, const char *line, char text[CONFIG_LINE_MAX])
 	size_t n;
 
 	if (close == NULL || (comment != NULL && comment < close)) {
-		err_at(ld, ld->lineno, "section header without closing ']' "
+		err_at(ld, ld->file, ld->lineno, "section header without closing ']' "
 		    "(write [corral] or [service:NAME])");
 		return -1;
 	}
@@ -91,7 +98,7 @@ header_text(struct loader *ld, const char *line, char text[CONFIG_LINE_MAX])
 	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
 		;
 	if (*rest != '\0' && *rest != ';' && *rest != '#') {
-		err_at(ld, ld->lineno, "unexpected text '%s' after section "
+		err_at(ld, ld->file, ld->lineno, "unexpected text '%s' after section "
 		    "header [%s]", rest, text);
 		return -1;
 	}
@@ -101,13 +108,19 @@ header_text(struct loader *ld, const char *line, char text[CONFIG_LINE_MAX])
 static enum sect_kind
 corral_section(struct loader *ld)
 {
+	if (ld->included) {
+		err_at(ld, ld->file, ld->lineno, "[corral] in an included file: "
+		    "included files hold only [service:NAME] sections (move "
+		    "these settings to %s)", ld->c->path);
+		return SECT_INVALID;
+	}
 	if (!ld->seen_corral) {
 		ld->seen_corral = true;
 		return SECT_CORRAL;
 	}
 	for (size_t i = 0; i < ld->nsects; i++)
 		if (ld->sects[i]->kind == SECT_CORRAL) {
-			err_at(ld, ld->lineno, "second [corral] section (the "
+			err_at(ld, ld->file, ld->lineno, "second [corral] section (the "
 			    "first is at line %d; merge them)",
 			    ld->sects[i]->line);
 			break;
@@ -115,38 +128,26 @@ corral_section(struct loader *ld)
 	return SECT_INVALID;
 }
 
-/* [service:NAME] (text): a new service in *svcp, added to the config. */
+/* [service:NAME] (text): its name goes to sec. */
 static enum sect_kind
-service_section(struct loader *ld, const char *text, struct svc_conf **svcp)
+service_section(struct loader *ld, const char *text, struct section *sec)
 {
 	const char *name = text + 8;
-	struct svc_conf *prev, *svc;
 
 	if (!valid_service_name(name, strlen(name))) {
-		err_at(ld, ld->lineno, "[%s]: '%s' is not a valid service "
-		    "name (1-%d characters of A-Z a-z 0-9 _ . -)",
+		err_at(ld, ld->file, ld->lineno, "[%s]: '%s' is not a valid "
+		    "service name (1-%d characters of A-Z a-z 0-9 _ . -)",
 		    text, name, SERVICE_NAME_MAX);
 		return SECT_INVALID;
 	}
-	prev = config_find(ld->c, name);
-	if (prev != NULL) {
-		err_at(ld, ld->lineno, "[%s]: service '%s' is already "
-		    "defined at line %d", text, name, prev->line);
-		return SECT_INVALID;
-	}
-	svc = svc_new(name, ld->lineno, 0);
-	if (svc == NULL || conf_add_service(ld->c, svc) == -1) {
-		svc_free(svc);
-		ld->oom = true;
-		return SECT_INVALID;
-	}
-	*svcp = svc;
+	/* valid_service_name() bounds it. */
+	memcpy(sec->name, name, strlen(name) + 1);
 	return SECT_SERVICE;
 }
 
 /* What header line opens; SECT_INVALID when it is wrong (reported). */
 static enum sect_kind
-section_kind(struct loader *ld, const char *line, struct svc_conf **svcp)
+section_kind(struct loader *ld, const char *line, struct section *sec)
 {
 	char text[CONFIG_LINE_MAX];
 
@@ -155,8 +156,8 @@ section_kind(struct loader *ld, const char *line, struct svc_conf **svcp)
 	if (strcmp(text, "corral") == 0)
 		return corral_section(ld);
 	if (strncmp(text, "service:", 8) == 0)
-		return service_section(ld, text, svcp);
-	err_at(ld, ld->lineno, "unknown section [%s] (expected [corral] "
+		return service_section(ld, text, sec);
+	err_at(ld, ld->file, ld->lineno, "unknown section [%s] (expected [corral] "
 	    "or [service:NAME])%s", text,
 	    strchr(text, ':') != NULL && strncasecmp(text, "service", 7) != 0 ?
 	    "; corral calls programs [service:NAME]" : "");
@@ -185,7 +186,8 @@ begin_section(struct loader *ld, const char *line)
 	}
 	ld->sects[ld->nsects++] = sec;
 	sec->line = ld->lineno;
-	sec->kind = section_kind(ld, line, &sec->svc);
+	sec->file = ld->file;
+	sec->kind = section_kind(ld, line, sec);
 	ld->cur = sec;
 }
 
@@ -204,12 +206,12 @@ classify_line(struct loader *ld, char *line, size_t n)
 		unsigned char ch = (unsigned char)line[i];
 
 		if (ch == '\0') {
-			err_at(ld, ld->lineno, "NUL byte at column %zu (is this "
+			err_at(ld, ld->file, ld->lineno, "NUL byte at column %zu (is this "
 			    "a text file?)", i + 1);
 			return "\n";
 		}
 		if ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f) {
-			err_at(ld, ld->lineno, "control character 0x%02x at "
+			err_at(ld, ld->file, ld->lineno, "control character 0x%02x at "
 			    "column %zu (is this a text file?)", ch, i + 1);
 			return "\n";
 		}
@@ -251,7 +253,7 @@ classify_line(struct loader *ld, char *line, size_t n)
 
 			if (nl != NULL)
 				*nl = '\0';
-			err_at(ld, ld->lineno, "'%s' is not a 'key = value' line",
+			err_at(ld, ld->file, ld->lineno, "'%s' is not a 'key = value' line",
 			    p);
 			return "\n";
 		}
@@ -280,7 +282,7 @@ read_line(char *str, int num, void *arg)
 		n -= 3;
 	}
 	if (n >= CONFIG_LINE_MAX) {
-		err_at(ld, ld->lineno, "line is %zu bytes long; lines must be "
+		err_at(ld, ld->file, ld->lineno, "line is %zu bytes long; lines must be "
 		    "shorter than %d bytes (split a long value over indented "
 		    "continuation lines)", n, CONFIG_LINE_MAX);
 		out = "\n";
@@ -311,8 +313,9 @@ handler(void *arg, const char *section, const char *name, const char *value)
 
 	(void)section;
 	if (ld->cur == NULL) {
-		err_at(ld, ld->lineno, "key '%s' before any section (put it under "
-		    "[corral] or [service:NAME])", name);
+		err_at(ld, ld->file, ld->lineno, "key '%s' before any section "
+		    "(put it under %s)", name, ld->included ?
+		    "a [service:NAME]" : "[corral] or [service:NAME]");
 		return 1;
 	}
 	if (ld->cur->kind == SECT_INVALID)
@@ -343,7 +346,7 @@ handler(void *arg, const char *section, const char *name, const char *value)
 			snprintf(secname, sizeof(secname), "[corral]");
 		else
 			snprintf(secname, sizeof(secname), "[service:%s]",
-			    ld->cur->svc->name);
+			    ld->cur->name);
 		unknown_key(ld, ld->lineno, ld->cur->kind, secname, name);
 		/* Continuation lines of an unknown key are dropped with it. */
 		k = NULL;
@@ -353,6 +356,8 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	ld->entries = e;
+	if (ld->cur->nentries++ == 0)
+		ld->cur->first = ld->nentries;
 	e = &ld->entries[ld->nentries++];
 	e->sect = ld->cur;
 	e->key = k;
@@ -367,6 +372,10 @@ handler(void *arg, const char *section, const char *name, const char *value)
 void
 conf_read(struct loader *ld)
 {
+	ld->pos = 0;
+	ld->lineno = 0;
+	ld->cur = NULL;
+	ld->have_key = false;
 	(void)ini_parse_stream(read_line, ld, handler, ld);
 }
 
@@ -376,7 +385,9 @@ conf_read_free(struct loader *ld)
 	for (size_t i = 0; i < ld->nentries; i++)
 		free(ld->entries[i].value);
 	free(ld->entries);
-	for (size_t i = 0; i < ld->nsects; i++)
+	for (size_t i = 0; i < ld->nsects; i++) {
+		free(ld->sects[i]->svcs);
 		free(ld->sects[i]);
+	}
 	free(ld->sects);
 }

@@ -156,3 +156,30 @@ creds_open(const struct creds *cr, const char *path, int flags, mode_t mode,
 	errno = saved;
 	return fd;
 }
+
+int
+creds_groups(const char *user_name, gid_t gid, gid_t **groups)
+{
+	gid_t *g = NULL, *more;
+	int n = 32;
+
+	if (user_name == NULL) {
+		if ((g = malloc(sizeof(*g))) == NULL)
+			return -1;
+		g[0] = gid;
+		*groups = g;
+		return 1;
+	}
+	for (;;) {
+		if ((more = reallocarray(g, (size_t)n, sizeof(*g))) == NULL) {
+			free(g);
+			return -1;
+		}
+		g = more;
+		/* -1: more than n; n is then how many there are. */
+		if (getgrouplist(user_name, gid, g, &n) != -1)
+			break;
+	}
+	*groups = g;
+	return n;
+}

@@ -32,4 +32,12 @@ struct creds {
 int	creds_open(const struct creds *cr, const char *path, int flags,
 	    mode_t mode, bool *nofollow);
 
+/*
+ * The supplementary groups a service runs with: those of user_name with
+ * gid (getgrouplist), or gid alone for a user without a passwd entry
+ * (user_name NULL).  Sets *groups (malloc'd) and returns their number, or
+ * returns -1 with errno set.
+ */
+int	creds_groups(const char *user_name, gid_t gid, gid_t **groups);
+
 #endif

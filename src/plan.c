@@ -18,7 +18,7 @@
 static double
 cleanup_need(const struct svc_conf *s)
 {
-	return s->cleanup_argv != NULL ? s->cleanup_timeout : 0;
+	return s->cleanup_argv != NULL && !s->disabled ? s->cleanup_timeout : 0;
 }
 
 void
@@ -99,9 +99,12 @@ compute_waves(const struct config *c, struct plan *p)
 		for (size_t i = 0; i < c->nservices; i++) {
 			const struct svc_conf *s = c->services[i];
 
-			for (size_t j = 0; j < s->nafter; j++) {
+			for (size_t j = 0; j < s->nafter && !s->disabled; j++) {
 				unsigned w = p->wave[s->after_idx[j]] + 1;
 
+				/* A disabled service is no wait at all. */
+				if (c->services[s->after_idx[j]]->disabled)
+					continue;
 				if (w > p->wave[i]) {
 					p->wave[i] = w;
 					changed = true;
@@ -128,11 +131,13 @@ simulate(const struct config *c, const struct plan *p, struct plan_step *out,
 		struct plan_step *st = &out[i];
 		double delay = s->stop_delay, window = s->stop_timeout;
 
+		if (s->disabled)
+			delay = window = 0;
 		st->begin = 0;
 		for (size_t b = 0; b < p->nblockers[i]; b++)
 			if (out[p->blockers[i][b]].end > st->begin)
 				st->begin = out[p->blockers[i][b]].end;
-		if (cut && !isinf(p->latest_kill[i]))
+		if (cut && !isinf(p->latest_kill[i]) && !s->disabled)
 			plan_fit(s, p->latest_kill[i] - st->begin, &delay, &window);
 		st->signal_at = st->begin + delay;
 		st->kill_at = st->signal_at + window;
@@ -234,6 +239,8 @@ print_timeline(const struct config *c, const struct plan *p,
 		const struct plan_step *st = &steps[i];
 		char b[32], sig[32], kill[32], end[32];
 
+		if (s->disabled)
+			continue;
 		format_duration(st->begin, b, sizeof(b));
 		format_duration(st->signal_at, sig, sizeof(sig));
 		format_duration(st->kill_at, kill, sizeof(kill));
@@ -248,23 +255,75 @@ print_timeline(const struct config *c, const struct plan *p,
 	}
 }
 
+/* How many services from i on are instances of i's section decided alike. */
+static size_t
+alike(const struct config *c, size_t i)
+{
+	const struct svc_conf *a = c->services[i];
+	size_t n = 1;
+
+	while (a->group_len != 0 && i + n < c->nservices) {
+		const struct svc_conf *b = c->services[i + n];
+
+		if (b->group_len != a->group_len || b->disabled != a->disabled ||
+		    strncmp(a->name, b->name, a->group_len) != 0 ||
+		    (a->decided == NULL) != (b->decided == NULL) ||
+		    (a->decided != NULL && strcmp(a->decided, b->decided) != 0))
+			break;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Which services this environment selects, and what decided: the one
+ * question a condition raises that no other supervisor answers before it
+ * starts.  Instances decided alike share a line.
+ */
+static void
+print_selection(const struct config *c, FILE *out)
+{
+	fprintf(out, "files read:\n");
+	for (size_t i = 0; i < c->nfiles; i++)
+		fprintf(out, "  %s\n", c->files[i]);
+	fprintf(out, "services in this environment:\n");
+	for (size_t i = 0; i < c->nservices;) {
+		const struct svc_conf *s = c->services[i];
+		size_t n = alike(c, i);
+		char name[SERVICE_NAME_MAX + 32];
+
+		if (n > 1)
+			snprintf(name, sizeof(name), "%.*s.{%d..%d}",
+			    (int)s->group_len, s->name, s->instance,
+			    c->services[i + n - 1]->instance);
+		else
+			snprintf(name, sizeof(name), "%s", s->name);
+		fprintf(out, "  %-20s %-8s %s\n", name,
+		    s->disabled ? "disabled" : "selected",
+		    s->decided != NULL ? s->decided : "(no condition)");
+		i += n;
+	}
+}
+
 void
 plan_print(const struct config *c, const struct plan *p, FILE *out)
 {
 	char total[32], d[32];
 
+	print_selection(c, out);
 	fprintf(out, "start order:\n");
 	for (unsigned w = 0; w < p->nwaves; w++) {
 		fprintf(out, "  wave %u:", w + 1);
 		for (size_t i = 0; i < c->nservices; i++)
-			if (p->wave[i] == w)
+			if (p->wave[i] == w && !c->services[i]->disabled)
 				fprintf(out, " %s%s", c->services[i]->name,
 				    c->services[i]->autostart ? "" : " (no autostart)");
 		fprintf(out, "\n");
 	}
 	fprintf(out, "stop order:");
 	for (size_t k = 0; k < c->nservices; k++)
-		fprintf(out, " %s", c->services[p->stop_order[k]]->name);
+		if (!c->services[p->stop_order[k]]->disabled)
+			fprintf(out, " %s", c->services[p->stop_order[k]]->name);
 	fprintf(out, "\nshutdown timeline (%s, worst case):\n",
 	    c->shutdown_order == ORDER_PARALLEL ? "parallel" : "sequential");
 	print_timeline(c, p, p->full, out);

@@ -77,7 +77,7 @@ report_log(const struct svset *set, const struct report_totals *t)
 		describe_hook(s, hook, sizeof(hook));
 		(ended_badly(s) ? log_warnx : log_info)("report: %s: %s, %s, "
 		    "%u restart%s, %s", s->conf->name,
-		    service_state_name(s->state), how, s->restarts,
+		    service_shown_state(s), how, s->restarts,
 		    s->restarts == 1 ? "" : "s", hook);
 		if (s->leftovers > 0)
 			log_info("report: %s: %lu leftover process%s reaped",

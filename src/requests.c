@@ -26,19 +26,57 @@ find_service(const char *name)
 	return svset_find(supervisor_set(), name);
 }
 
-/* All names must exist before anything is done: a typo changes nothing. */
-static int
-lookup_all(char *const *names, size_t n, struct service **out,
+/*
+ * How many services name names: a service's own name, or the NAME of a
+ * section with instances for all of them (SPEC §13); if out is not NULL,
+ * they go there, in the config's order.
+ */
+static size_t
+named(const char *name, struct service **out)
+{
+	const struct svset *set = supervisor_set();
+	size_t count = 0;
+
+	for (size_t k = 0; k < set->n; k++)
+		if (config_names(set->svcs[k]->conf, name)) {
+			if (out != NULL)
+				out[count] = set->svcs[k];
+			count++;
+		}
+	return count;
+}
+
+/*
+ * The services of names, into *out (malloc'd); how many, or -1 with the
+ * reply said.  All names must exist before anything is done: a typo
+ * changes nothing.
+ */
+static ssize_t
+lookup_all(char *const *names, size_t n, struct service ***out,
     struct strbuf *reply)
 {
+	size_t count = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if ((out[i] = find_service(names[i])) == NULL) {
+	for (size_t i = 0; i < n; i++) {
+		size_t k = named(names[i], NULL);
+
+		if (k == 0) {
 			sb_printf(reply, "unknown service '%s'\n", names[i]);
 			r = -1;
 		}
-	return r;
+		count += k;
+	}
+	if (r == -1)
+		return -1;
+	if ((*out = calloc(count + 1, sizeof(**out))) == NULL) {
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += named(names[i], *out + count);
+	return (ssize_t)count;
 }
 
 static int
@@ -55,30 +93,28 @@ request_status(char *const *names, size_t n, bool json, struct strbuf *reply)
 {
 	const struct svset *set = supervisor_set();
 	struct service **list = set->svcs;
-	size_t count = set->n;
-	int r = 0;
+	ssize_t count = (ssize_t)set->n;
 
-	if (n > 0) {
-		list = calloc(n, sizeof(*list));
-		if (list == NULL) {
-			sb_printf(reply, "out of memory\n");
-			return -1;
-		}
-		r = lookup_all(names, n, list, reply);
-		count = n;
-	}
-	if (r == 0 && json)
-		status_json(reply, list, count);
-	else if (r == 0)
-		status_table(reply, list, count, mono_now());
+	if (n > 0 && (count = lookup_all(names, n, &list, reply)) == -1)
+		return -1;
+	if (json)
+		status_json(reply, list, (size_t)count);
+	else
+		status_table(reply, list, (size_t)count, mono_now());
 	if (list != set->svcs)
 		free(list);
-	return r;
+	return 0;
 }
 
-static void
+/* -1 for a service its conditions disable: it is not started. */
+static int
 start_one(struct service *s, struct strbuf *reply)
 {
+	if (s->conf->disabled) {
+		sb_printf(reply, "%s: disabled by %s; not started\n",
+		    s->conf->name, s->conf->decided);
+		return -1;
+	}
 	s->want_up = true;
 	s->failed_starts = 0;
 	if (s->state == SS_IDLE) {
@@ -86,22 +122,23 @@ start_one(struct service *s, struct strbuf *reply)
 		if (s->state == SS_IDLE)
 			sb_printf(reply, "%s: waiting for its dependencies\n",
 			    s->conf->name);
-		return;
+		return 0;
 	}
 	if (service_is_stopping(s) || s->state == SS_CLEANUP) {
 		s->restart_pending = true;
 		s->want_up = false;
 		sb_printf(reply, "%s: will start once stopped\n", s->conf->name);
-		return;
+		return 0;
 	}
 	/* Stopped, failed, or in back-off (which it cuts short). */
 	if (service_transition(s->state, SE_START)->next == SS_NONE) {
 		sb_printf(reply, "%s: already %s\n", s->conf->name,
 		    service_state_name(s->state));
-		return;
+		return 0;
 	}
 	lifecycle_dispatch(s, SE_START);
 	sb_printf(reply, "%s: %s\n", s->conf->name, service_state_name(s->state));
+	return 0;
 }
 
 static void
@@ -129,21 +166,19 @@ request_control(enum ctl_verb verb, char *const *names, size_t n,
     struct strbuf *reply)
 {
 	struct service **list;
-	int r;
+	ssize_t count;
+	int r = 0;
 
 	if (refuse_in_shutdown(reply) == -1)
 		return -1;
-	if ((list = calloc(n + 1, sizeof(*list))) == NULL) {
-		sb_printf(reply, "out of memory\n");
+	if ((count = lookup_all(names, n, &list, reply)) == -1)
 		return -1;
-	}
-	r = lookup_all(names, n, list, reply);
-	for (size_t i = 0; r == 0 && i < n; i++) {
+	for (ssize_t i = 0; i < count; i++) {
 		struct service *s = list[i];
 
 		switch (verb) {
 		case CTL_START:
-			start_one(s, reply);
+			r |= start_one(s, reply);
 			break;
 		case CTL_STOP:
 			stop_one(s, SR_STOP, false, reply);
@@ -152,7 +187,7 @@ request_control(enum ctl_verb verb, char *const *names, size_t n,
 			if (service_is_live(s) || s->state == SS_BACKOFF)
 				stop_one(s, SR_STOP, true, reply);
 			else
-				start_one(s, reply);
+				r |= start_one(s, reply);
 			break;
 		}
 	}
@@ -160,18 +195,14 @@ request_control(enum ctl_verb verb, char *const *names, size_t n,
 	return r;
 }
 
-int
-request_signal(const char *name, int sig, struct strbuf *reply)
+static int
+signal_one(struct service *s, int sig, struct strbuf *reply)
 {
-	struct service *s = find_service(name);
+	const char *name = s->conf->name;
 
-	if (s == NULL) {
-		sb_printf(reply, "unknown service '%s'\n", name);
-		return -1;
-	}
 	if (!service_is_live(s)) {
 		sb_printf(reply, "%s: not running (%s)\n", name,
-		    service_state_name(s->state));
+		    service_shown_state(s));
 		return -1;
 	}
 	/* Relayed, not a stop of corral's: the restart policy applies. */
@@ -182,6 +213,28 @@ request_signal(const char *name, int sig, struct strbuf *reply)
 	}
 	sb_printf(reply, "%s: sent %s\n", name, signal_name(sig));
 	return 0;
+}
+
+int
+request_signal(const char *name, int sig, struct strbuf *reply)
+{
+	size_t count = named(name, NULL);
+	struct service **list;
+	int r = 0;
+
+	if (count == 0) {
+		sb_printf(reply, "unknown service '%s'\n", name);
+		return -1;
+	}
+	if ((list = calloc(count, sizeof(*list))) == NULL) {
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	(void)named(name, list);
+	for (size_t i = 0; i < count; i++)
+		r |= signal_one(list[i], sig, reply);
+	free(list);
+	return r;
 }
 
 int
@@ -197,7 +250,7 @@ request_check(struct strbuf *reply)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct service *s = set->svcs[i];
 
-		if (!s->conf->autostart || service_is_up(s))
+		if (!config_autostarts(s->conf) || service_is_up(s))
 			continue;
 		sb_printf(reply, "%s: %s\n", s->conf->name,
 		    service_state_name(s->state));
@@ -223,16 +276,22 @@ request_shutdown(struct strbuf *reply)
 
 #define RELOAD_ACTIONS(X)						\
 	X(START, "start") X(STOP, "stop") X(RESTART, "restart")		\
-	X(UPDATE, "update") X(KEEP, "keep")
+	X(UPDATE, "update") X(KEEP, "keep") X(DISABLE, "disable")
 #define AS_RL_ENUM(e, w) RL_##e,
 #define AS_RL_WORD(e, w) [RL_##e] = w,
 enum reload_action { RELOAD_ACTIONS(AS_RL_ENUM) };
 static const char *const reload_words[] = { RELOAD_ACTIONS(AS_RL_WORD) };
 
+/*
+ * A service that its conditions disable stops (or is not started); one
+ * that they enable again starts, whatever else changed.
+ */
 static enum reload_action
 reload_action(const struct svc_conf *old, const struct svc_conf *new)
 {
-	if (old == NULL)
+	if (new->disabled)
+		return old == NULL || !old->disabled ? RL_DISABLE : RL_KEEP;
+	if (old == NULL || old->disabled)
 		return RL_START;
 	switch (config_compare(old, new)) {
 	case RC_RESTART:
@@ -335,21 +394,48 @@ retire_removed(const struct config *nc)
 	}
 }
 
-/* Each service takes its new settings, restarting if its process differs. */
+/*
+ * A service its conditions enabled again: one on its way down starts once
+ * stopped; a stopped or failed one is started by start_enabled(), once the
+ * new config is in place.  Whether it must be.
+ */
+static bool
+enable_again(struct service *s)
+{
+	s->want_up = config_autostarts(s->conf);
+	if (!s->want_up)
+		return false;
+	s->failed_starts = 0;
+	if (service_is_stopping(s) || s->state == SS_CLEANUP) {
+		s->restart_pending = true;
+		s->want_up = false;
+		return false;
+	}
+	return s->state == SS_STOPPED || s->state == SS_FAILED;
+}
+
+/*
+ * Each service takes its new settings, restarting if its process differs.
+ * again[i]: svcs[i] is to be started once the new config is in place.
+ */
 static void
-apply_changes(const struct config *nc, struct service **svcs)
+apply_changes(const struct config *nc, struct service **svcs, bool *again)
 {
 	for (size_t i = 0; i < nc->nservices; i++) {
 		struct service *s = svcs[i];
 		struct svc_conf *c = nc->services[i];
-		enum reload_action a = s->conf == c ? RL_START :
-		    reload_action(s->conf, c);
+		bool fresh = s->conf == c;
+		enum reload_action a = reload_action(fresh ? NULL : s->conf, c);
 		bool checks = a == RL_UPDATE &&
 		    config_compare(s->conf, c) == RC_CHECKS;
 
 		s->conf = c;
-		if (a == RL_START)
-			s->want_up = c->autostart;
+		if (a == RL_START && fresh)
+			s->want_up = config_autostarts(c);
+		else if (a == RL_START)
+			again[i] = enable_again(s);
+		else if (a == RL_DISABLE)
+			stop_one(s, SR_RELOAD, false, NULL);
 		else if (a == RL_RESTART && (service_is_live(s) ||
 		    s->state == SS_BACKOFF || s->state == SS_CLEANUP))
 			stop_one(s, SR_RELOAD, true, NULL);
@@ -358,9 +444,19 @@ apply_changes(const struct config *nc, struct service **svcs)
 	}
 }
 
+static void
+start_enabled(struct service *const *svcs, size_t n, const bool *again)
+{
+	for (size_t i = 0; i < n; i++)
+		if (again[i] && service_transition(svcs[i]->state,
+		    SE_START)->next != SS_NONE)
+			lifecycle_dispatch(svcs[i], SE_START);
+}
+
 /* Out of memory half-way through the allocations: all is as it was. */
 static void
-abandon_reload(struct config *nc, struct service **svcs, struct plan *plan)
+abandon_reload(struct config *nc, struct service **svcs, bool *again,
+    struct plan *plan)
 {
 	log_errorx("reload: out of memory; keeping the current config");
 	notify_send("READY=1");
@@ -368,6 +464,7 @@ abandon_reload(struct config *nc, struct service **svcs, struct plan *plan)
 		if (svcs[i] != NULL && svcs[i]->conf == nc->services[i])
 			lifecycle_free(svcs[i]);
 	free(svcs);
+	free(again);
 	plan_free(plan);
 	config_free(nc);
 }
@@ -379,6 +476,7 @@ request_reload(bool dry_run, struct strbuf *reply)
 	struct config *nc;
 	struct service **svcs;
 	struct plan plan;
+	bool *again;
 	char msg[64];
 
 	if (refuse_in_shutdown(reply) == -1)
@@ -396,8 +494,10 @@ request_reload(bool dry_run, struct strbuf *reply)
 		return 0;
 	}
 	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
-	if (svcs == NULL || plan_build(nc, &plan) == -1) {
+	again = calloc(nc->nservices + 1, sizeof(*again));
+	if (svcs == NULL || again == NULL || plan_build(nc, &plan) == -1) {
 		free(svcs);
+		free(again);
 		config_free(nc);
 		sb_printf(reply, "out of memory\n");
 		return -1;
@@ -408,14 +508,16 @@ request_reload(bool dry_run, struct strbuf *reply)
 	describe_reload(nc, reply);
 	log_info("reloading %s", set->conf->path);
 	if (prepare_services(nc, svcs) == -1) {
-		abandon_reload(nc, svcs, &plan);
+		abandon_reload(nc, svcs, again, &plan);
 		sb_printf(reply, "out of memory\n");
 		return -1;
 	}
 	retire_removed(nc);
-	apply_changes(nc, svcs);
+	apply_changes(nc, svcs, again);
 	supervisor_install(nc, svcs, &plan);
 	signals_update(nc);
+	start_enabled(set->svcs, set->n, again);
+	free(again);
 	/* Once every service has its new settings: it may start dependents. */
 	for (size_t i = 0; i < set->n; i++)
 		health_ready_if_no_rule(set->svcs[i]);

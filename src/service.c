@@ -148,6 +148,15 @@ service_state_name(enum svc_state state)
 }
 
 const char *
+service_shown_state(const struct service *s)
+{
+	if (s->conf->disabled && (s->state == SS_IDLE ||
+	    s->state == SS_STOPPED))
+		return "disabled";
+	return service_state_name(s->state);
+}
+
+const char *
 service_event_name(enum svc_event event)
 {
 	return event < SE__COUNT ? event_names[event] : "?";

@@ -176,6 +176,13 @@ void	service_init(struct service *s, struct svc_conf *c);
 const struct transition *service_step(struct service *s, enum svc_event event);
 
 const char *service_state_name(enum svc_state state);
+
+/*
+ * What people are shown of s's state: "disabled" for a service that its
+ * conditions disable and that does not run (SPEC §13), else the name of its
+ * state.
+ */
+const char *service_shown_state(const struct service *s);
 const char *service_event_name(enum svc_event event);
 const char *service_action_name(enum svc_action action);
 const char *service_reason_name(enum svc_reason reason);

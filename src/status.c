@@ -53,14 +53,19 @@ note_of(const struct service *s, struct service *const *svcs, size_t n,
 	const struct service_health *h = s->health;
 
 	buf[0] = '\0';
+	if (s->conf->disabled) {
+		snprintf(buf, len, "disabled by %s", s->conf->decided);
+		return;
+	}
 	if (s->state == SS_IDLE && s->want_up) {
 		for (size_t j = 0; j < s->conf->nafter; j++)
 			for (size_t i = 0; i < n; i++)
 				if (svcs[i]->conf->index == s->conf->after_idx[j] &&
-				    svcs[i]->state != SS_RUNNING) {
+				    svcs[i]->state != SS_RUNNING &&
+				    !svcs[i]->conf->disabled) {
 					snprintf(buf, len, "waiting for %s (%s)",
 					    svcs[i]->conf->name,
-					    service_state_name(svcs[i]->state));
+					    service_shown_state(svcs[i]));
 					return;
 				}
 	}
@@ -89,8 +94,8 @@ status_table(struct strbuf *b, struct service *const *svcs, size_t n,
 		last_exit(s, ex, sizeof(ex));
 		note_of(s, svcs, n, note, sizeof(note));
 		sb_printf(b, "%-20s %-9s %7d %8s %8u  %-14s %s\n", s->conf->name,
-		    service_state_name(s->state), (int)s->pid, up, s->restarts,
-		    ex, note);
+		    service_shown_state(s), (int)s->pid, up, s->restarts, ex,
+		    note);
 	}
 }
 
@@ -105,7 +110,7 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		sb_printf(b, "%s{\"name\":", i ? "," : "");
 		sb_json_string(b, s->conf->name);
 		sb_printf(b, ",\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,",
-		    service_state_name(s->state), (int)s->pid, s->restarts);
+		    service_shown_state(s), (int)s->pid, s->restarts);
 		if (s->started_at != 0)
 			sb_printf(b, "\"started_at\":%.3f,", s->started_wall);
 		else
@@ -122,6 +127,10 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		else
 			sb_printf(b, "\"last_exit\":{\"code\":%d}",
 			    WEXITSTATUS(s->status));
+		if (s->conf->disabled) {
+			sb_printf(b, ",\"disabled_by\":");
+			sb_json_string(b, s->conf->decided);
+		}
 		if (h != NULL && h->status_text != NULL) {
 			sb_printf(b, ",\"status_text\":");
 			sb_json_string(b, h->status_text);

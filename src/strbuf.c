@@ -45,6 +45,16 @@ sb_printf(struct strbuf *b, const char *fmt, ...)
 }
 
 void
+sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (!reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
 sb_json_string(struct strbuf *b, const char *s)
 {
 	sb_printf(b, "\"");

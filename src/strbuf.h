@@ -18,6 +18,8 @@ struct strbuf {
 
 void	sb_printf(struct strbuf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Appends the n bytes at s. */
+void	sb_add(struct strbuf *b, const char *s, size_t n);
 /* Appends s as the contents of a JSON string, quotes included. */
 void	sb_json_string(struct strbuf *b, const char *s);
 void	sb_free(struct strbuf *b);

@@ -48,7 +48,7 @@ all_up(void)
 	for (size_t i = 0; i < sv.set.n; i++) {
 		const struct service *s = sv.set.svcs[i];
 
-		if (s->conf->autostart && !service_is_up(s))
+		if (config_autostarts(s->conf) && !service_is_up(s))
 			return false;
 	}
 	return true;
@@ -81,12 +81,16 @@ report_status(void)
 	notify_send(msg);
 }
 
+/* A disabled service is waited for by nobody (SPEC §13). */
 static bool
 deps_up(const struct service *s)
 {
-	for (size_t j = 0; j < s->conf->nafter; j++)
-		if (sv.set.svcs[s->conf->after_idx[j]]->state != SS_RUNNING)
+	for (size_t j = 0; j < s->conf->nafter; j++) {
+		const struct service *d = sv.set.svcs[s->conf->after_idx[j]];
+
+		if (d->state != SS_RUNNING && !d->conf->disabled)
 			return false;
+	}
 	return true;
 }
 
@@ -98,7 +102,8 @@ supervisor_start_dependents(void)
 	for (size_t i = 0; i < sv.set.n; i++) {
 		struct service *s = sv.set.svcs[i];
 
-		if (s->state == SS_IDLE && s->want_up && deps_up(s))
+		if (s->state == SS_IDLE && s->want_up && !s->conf->disabled &&
+		    deps_up(s))
 			lifecycle_dispatch(s, SE_START);
 	}
 }
@@ -107,7 +112,8 @@ void
 supervisor_start(void)
 {
 	for (size_t i = 0; i < sv.set.n; i++)
-		sv.set.svcs[i]->want_up = sv.set.svcs[i]->conf->autostart;
+		sv.set.svcs[i]->want_up =
+		    config_autostarts(sv.set.svcs[i]->conf);
 	supervisor_start_dependents();
 	report_status();
 }

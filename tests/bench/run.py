@@ -44,6 +44,8 @@ Workloads (issue 8's numbering; ../shared/bench/peers.py numbers its own):
       60 KiB: `corralctl status` (per run the median and the max of 20
       calls), then SIGTERM -> corral exited, the pipe still unread (SPEC
       §12, §18).
+  W-include  `corral -t` on a file that includes 1000 files of one service
+      each (SPEC §13, §18): launch -> exit, the files in the page cache.
 
 Every service is `sh -c ': > MARKER; exec sleep 100000'` unless noted: the
 marker dir is watched with inotify, so the moment the N-th service started is
@@ -99,7 +101,9 @@ STUCK_FULL = 60 * 1024   # W-stuck: bytes in the unread pipe before measuring
 # and its own exit work (W5 measures that at 6 ms for 50 services).
 STUCK_FLUSH_MS = 50
 STUCK_EXIT_MS = 10
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck"]
+INCLUDE_FILES = 1000   # W-include: included files, one service each
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck",
+             "W-include"]
 
 
 def log(msg):
@@ -171,6 +175,8 @@ FIGURES = [
      lambda m: m <= 1000 + STUCK_FLUSH_MS + STUCK_EXIT_MS),
     ("W-stuck.restarts", "W-stuck crash loop while stuck: restarts per s", "", "", None),
     ("W-stuck.fill", "W-stuck launch -> 60 KiB in the unread pipe", "ms", "", None),
+    ("W-include.check", "W-include corral -t, {include_files} included files of 1 service",
+     "ms", "< 200", lambda m: m < 200),
 ]
 FIGURE_KEYS = {f[0] for f in FIGURES}
 
@@ -910,6 +916,28 @@ def run_idle_clients(suite):
             s.close()
 
 
+def run_include(suite):
+    """W-include: `corral -t` on INCLUDE_FILES included files, one service each."""
+    d = Path(suite.tmp) / "include"
+    confd = d / "conf.d"
+    if not confd.exists():
+        confd.mkdir(parents=True)
+        for i in range(INCLUDE_FILES):
+            (confd / f"{i:04d}.conf").write_text(
+                f"[service:s{i}]\ncommand = /bin/true --n={i}\nafter = s0\n"
+                if i else "[service:s0]\ncommand = /bin/true\n")
+        (d / "corral.conf").write_text("[corral]\ninclude = conf.d/*.conf\n")
+    argv = [str(suite.corral_bin), "-t", "-c", str(d / "corral.conf")]
+    t0 = time.monotonic()
+    r = subprocess.run(argv, env=ENV, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+    ms = (time.monotonic() - t0) * 1e3
+    if r.returncode != 0 or f"ok ({INCLUDE_FILES} services)".encode() not in r.stdout:
+        raise Failed(f"corral -t exited {r.returncode}: "
+                     + r.stderr.decode(errors="replace").strip()[:200])
+    suite.res.add("W-include.check", ms)
+
+
 def fionread(fd):
     """Bytes waiting in a pipe, from its read end."""
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
@@ -981,7 +1009,8 @@ def fmt(v, unit):
 
 def summarize(res, cfg):
     """One dict per figure, in table order, with statistics and verdict."""
-    args = dict(cfg, slice=cfg["crash_window"] / cfg["crash_slices"])
+    args = dict(cfg, slice=cfg["crash_window"] / cfg["crash_slices"],
+                include_files=INCLUDE_FILES)
     rows = []
     for key, label, unit, goal, test in FIGURES:
         c = res.data.get(key)
@@ -1168,6 +1197,9 @@ def main():
         if "W-stuck" in wls:
             phase("W-stuck status and shutdown, stderr never read",
                   repeat(run_stuck, ["W-stuck.status", "W-stuck.exit"]))
+        if "W-include" in wls:
+            phase(f"W-include corral -t, {INCLUDE_FILES} included files",
+                  repeat(run_include, ["W-include.check"]))
     finally:
         teardown(suite.keep)
         if not suite.keep:

@@ -74,6 +74,7 @@ Suite		*suite_reload(void);
 Suite		*suite_exec_env(void);
 Suite		*suite_output(void);
 Suite		*suite_trust(void);
+Suite		*suite_compose(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

@@ -19,6 +19,7 @@
 	X(misc_suite) \
 	X(ratelimit_suite) \
 	X(verbs_suite) \
+	X(compose_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);

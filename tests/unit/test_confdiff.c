@@ -46,6 +46,8 @@ static const struct change service_changes[] = {
 	{ "environment", NULL, "A=1" },
 	{ "environment", "A=1", "A=2" },
 	{ "environment", "A=1", "A=1 B=2" },
+	/* What the files hold is compared as environment; the paths alone. */
+	{ "env_file", NULL, "-/nonexistent/a.env" },
 	{ "autostart", NULL, "no" },
 	{ "critical", NULL, "yes" },
 	{ "restart", NULL, "always" },
@@ -87,6 +89,7 @@ static const struct change corral_changes[] = {
 	{ "control_socket", NULL, "/tmp/corral-test.sock" },
 	{ "control_group", NULL, "12345" },
 	{ "status_file", NULL, "/tmp/corral-test.json" },
+	{ "include", NULL, "/nonexistent/*.conf" },
 };
 
 /* SPEC §8: "services whose process would differ ... restart". */
@@ -106,6 +109,12 @@ static const char *const spec_checks[] = {
 static const char *const spec_at_start[] = {
 	"control_socket", "control_group", "log_timestamps", "subreaper",
 };
+
+/*
+ * SPEC §13: these decide which services there are and which run; a reload
+ * starts and stops the difference (test_compose.c, test_reload.c).
+ */
+static const char *const spec_set[] = { "include", "instances", "condition" };
 
 /* The two [corral] keys that a service without its own inherits. */
 static const char *const inherited[] = { "stop_timeout", "cleanup_timeout" };
@@ -142,6 +151,7 @@ class_name(enum reload_class rc)
 		[RC_UNSET] = "RC_UNSET", [RC_NONE] = "RC_NONE",
 		[RC_IN_PLACE] = "RC_IN_PLACE", [RC_CHECKS] = "RC_CHECKS",
 		[RC_RESTART] = "RC_RESTART", [RC_AT_START] = "RC_AT_START",
+		[RC_SET] = "RC_SET",
 	};
 
 	return (size_t)rc < NELEM(names) ? names[rc] : "(not a class)";
@@ -210,6 +220,12 @@ START_TEST(each_service_key_alone)
 
 		if (!config_key_in_service(i))
 			continue;
+		if (listed(spec_set, NELEM(spec_set), key)) {
+			ck_assert_msg(config_key_reload(i) == RC_SET,
+			    "%s: its row says %s, SPEC §13 RC_SET", key,
+			    class_name(config_key_reload(i)));
+			continue;
+		}
 		for (size_t j = 0; j < NELEM(service_changes); j++) {
 			const struct change *ch = &service_changes[j];
 			enum reload_class got;
@@ -258,7 +274,8 @@ START_TEST(each_corral_key_alone)
 	for (size_t i = 0; i < config_key_count(); i++) {
 		const char *key = config_key_name(i);
 		enum reload_class want = listed(spec_at_start,
-		    NELEM(spec_at_start), key) ? RC_AT_START : RC_IN_PLACE;
+		    NELEM(spec_at_start), key) ? RC_AT_START :
+		    listed(spec_set, NELEM(spec_set), key) ? RC_SET : RC_IN_PLACE;
 		size_t nchanges = 0;
 
 		if (config_key_in_service(i))
@@ -292,9 +309,9 @@ START_TEST(every_key_has_a_class)
 {
 	for (size_t i = 0; i < config_key_count(); i++) {
 		enum reload_class rc = config_key_reload(i);
-		bool ok = config_key_in_service(i) ?
+		bool ok = rc == RC_SET || (config_key_in_service(i) ?
 		    rc == RC_IN_PLACE || rc == RC_CHECKS || rc == RC_RESTART :
-		    rc == RC_IN_PLACE || rc == RC_AT_START;
+		    rc == RC_IN_PLACE || rc == RC_AT_START);
 
 		ck_assert_msg(rc != RC_UNSET, "key '%s' has no reload class",
 		    config_key_name(i));
