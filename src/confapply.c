@@ -626,6 +626,8 @@ conf_apply_corral(struct loader *ld)
 void
 conf_apply_services(struct loader *ld)
 {
+	/* Again: the included files were read since conf_apply_corral(). */
+	drop_repeated(ld);
 	for (size_t i = 0; i < ld->nsects; i++) {
 		const struct section *sec = ld->sects[i];
 

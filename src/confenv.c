@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +48,24 @@ open_as_service(const struct svc_conf *s, const char *path, int *fdp,
     bool *missing, char err[VALUE_ERR_MAX])
 {
 	struct creds cr = { s->uid, s->gid, NULL, -1 };
+	gid_t *groups = NULL;
 	bool nofollow = false;
 	int fd;
 
-	if (s->user != NULL && geteuid() == 0 &&
-	    (cr.ngroups = creds_groups(s->has_passwd ? s->user_name : NULL,
-	    s->gid, (gid_t **)(void *)&cr.groups)) == -1) {
-		snprintf(err, VALUE_ERR_MAX, "out of memory");
-		return -1;
+	if (s->user != NULL && geteuid() == 0) {
+		cr.ngroups = creds_groups(s->has_passwd ? s->user_name : NULL,
+		    s->gid, &groups);
+		if (cr.ngroups == -1) {
+			snprintf(err, VALUE_ERR_MAX, "cannot list the groups of "
+			    "%s: %s", s->user, strerror(errno));
+			return -1;
+		}
+		cr.groups = groups;
 	}
 	fd = creds_open(&cr, path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 	    O_NONBLOCK, 0, &nofollow);
 	*missing = fd == -1 && errno == ENOENT;
-	free((void *)(uintptr_t)cr.groups);
+	free(groups);
 	if (fd == -1 && errno == ELOOP && nofollow)
 		snprintf(err, VALUE_ERR_MAX, "cannot open as %s: a symbolic "
 		    "link in a directory that user can write is not followed",

@@ -106,7 +106,7 @@ substitute(const char *body, size_t n, enum expand_mode mode, enum quote q,
 	char name[NAME_MAX_LEN + 1];
 	const char *value = NULL;
 	size_t len = 0;
-	int found;
+	int found, shown = n > SHOWN_MAX ? SHOWN_MAX : (int)n;
 
 	while (len < n && name_char(body[len]))
 		len++;
@@ -115,17 +115,18 @@ substitute(const char *body, size_t n, enum expand_mode mode, enum quote q,
 		return -1;
 	}
 	if (len == 0 || !name_start(body[0]) || len >= sizeof(name)) {
+		int bad = (int)(len > 0 ? len : n);
+
 		snprintf(err, EXPAND_ERR_MAX, "'${%.*s}': '%.*s' is not a "
 		    "variable name (letters, digits and _, not starting with a "
-		    "digit)", SHOWN_MAX, body, (int)(len > 0 ? len : n) >
-		    SHOWN_MAX ? SHOWN_MAX : (int)(len > 0 ? len : n), body);
+		    "digit, at most %d)", shown, body,
+		    bad > SHOWN_MAX ? SHOWN_MAX : bad, body, NAME_MAX_LEN);
 		return -1;
 	}
 	if (len != n && (n - len < 2 || body[len] != ':' ||
 	    (body[len + 1] != '-' && body[len + 1] != '?'))) {
 		snprintf(err, EXPAND_ERR_MAX, "'${%.*s}': unknown form (write "
-		    "${VAR}, ${VAR:-default} or ${VAR:?message})",
-		    n > SHOWN_MAX ? SHOWN_MAX : (int)n, body);
+		    "${VAR}, ${VAR:-default} or ${VAR:?message})", shown, body);
 		return -1;
 	}
 	memcpy(name, body, len);

@@ -286,6 +286,8 @@ print_selection(const struct config *c, FILE *out)
 	fprintf(out, "files read:\n");
 	for (size_t i = 0; i < c->nfiles; i++)
 		fprintf(out, "  %s\n", c->files[i]);
+	if (c->nfiles == 0)
+		fprintf(out, "  (none: the command line)\n");
 	fprintf(out, "services in this environment:\n");
 	for (size_t i = 0; i < c->nservices;) {
 		const struct svc_conf *s = c->services[i];

@@ -285,6 +285,41 @@ START_TEST(env_file_is_read_as_the_service_user)
 }
 END_TEST
 
+/*
+ * A drop-in corral may not read, and a directory a pattern cannot list:
+ * each is an error at the include line.  Root reads anything, so then
+ * corral runs as nobody to be refused.
+ */
+START_TEST(include_reports_what_it_cannot_read)
+{
+	const char *conf, *err;
+	const char *argv[5];
+	struct h_spawn_opts o = { .user = geteuid() == 0 ? "nobody" : NULL };
+	struct h_proc *p;
+
+	drop_in("a.conf", "[service:a]\ncommand = /bin/true\n");
+	ck_assert_int_eq(chmod(h_path("conf.d/a.conf"), 0), 0);
+	(void)h_mkdir("closed", 0700, 0, 0);
+	(void)h_mkdir("closed/sub", 0755, 0, 0);
+	conf = h_write("corral.conf", "[corral]\ninclude = conf.d/a.conf\n"
+	    "include = closed/*/*.conf\n");
+	argv[0] = getenv("CORRAL_BIN");
+	argv[1] = "-t";
+	argv[2] = "-c";
+	argv[3] = conf;
+	argv[4] = NULL;
+	p = h_spawn("check", &o, argv);
+	ck_assert(h_wait_exit(p, H_WAIT_MS));
+	err = h_read(p->err);
+	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 1 &&
+	    strstr(err, h_fmt("%s:2: [corral] include: %s: cannot open: "
+	    "Permission denied", conf, h_path("conf.d/a.conf"))) &&
+	    (geteuid() != 0 || strstr(err, h_fmt("%s:3: [corral] include: "
+	    "'closed/*/*.conf': cannot read %s: Permission denied", conf,
+	    h_path("closed")))), "corral -t; %s", h_ctx(p));
+}
+END_TEST
+
 /* corral -t -v: the files read, and what this environment selects. */
 START_TEST(check_verbose_shows_files_and_selection)
 {
@@ -329,6 +364,7 @@ suite_compose(void)
 	h_add(s, conditions_follow_the_environment_at_reload, 30);
 	h_add(s, env_file_change_restarts_its_service, 30);
 	h_add(s, env_file_is_read_as_the_service_user, 30);
+	h_add(s, include_reports_what_it_cannot_read, 30);
 	h_add(s, check_verbose_shows_files_and_selection, 30);
 	return s;
 }

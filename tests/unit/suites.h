@@ -20,6 +20,8 @@
 	X(ratelimit_suite) \
 	X(verbs_suite) \
 	X(compose_suite) \
+	X(expand_suite) \
+	X(envfile_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);

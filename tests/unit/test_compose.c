@@ -226,6 +226,21 @@ START_TEST(include_errors_name_the_included_file)
 }
 END_TEST
 
+START_TEST(included_file_keys_set_once)
+{
+	struct diag d;
+
+	put("conf.d/a.conf", "[service:a]\ncommand = a\ncommand = b\n"
+	    "after = x\nafter = y\n");
+	d = load_bad("[corral]\ninclude = conf.d/*.conf\n"
+	    "[service:x]\ncommand = x\n[service:y]\ncommand = y\n");
+	ASSERT_HAS(&d, where("conf.d/a.conf", 3), "[service:a] command: set "
+	    "twice (first at line 2; keep one)");
+	ck_assert_msg(d.nerrors == 1, "%s", dump(&d));
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(included_file_holds_only_services)
 {
 	struct diag d;
@@ -517,6 +532,7 @@ compose_suite(void)
 	tcase_add_test(tc, include_file_matched_twice_is_read_once);
 	tcase_add_test(tc, include_literal_must_exist);
 	tcase_add_test(tc, include_errors_name_the_included_file);
+	tcase_add_test(tc, included_file_keys_set_once);
 	tcase_add_test(tc, included_file_holds_only_services);
 	tcase_add_test(tc, include_of_itself_is_a_loop);
 	tcase_add_test(tc, include_refuses_what_is_not_a_file);
