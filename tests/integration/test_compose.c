@@ -42,6 +42,20 @@ status_of(const char *name)
 	return cu_file_state(h_path("status.json"), name);
 }
 
+/* `corral -t [-v] -c conf`, as user (NULL: the test's), run to its end. */
+static struct h_proc *
+check_run(const char *conf, const char *user, bool verbose)
+{
+	const char *argv[] = { getenv("CORRAL_BIN"), "-t", "-c", conf,
+	    verbose ? "-v" : NULL, NULL };
+	struct h_spawn_opts o = { .user = user };
+	struct h_proc *p = h_spawn("check", &o, argv);
+
+	ck_assert_msg(h_wait_exit(p, H_WAIT_MS), "corral -t did not finish; "
+	    "%s", h_ctx(p));
+	return p;
+}
+
 static void
 reload_ok(const char *sock, struct h_proc *c)
 {
@@ -254,7 +268,6 @@ END_TEST
 START_TEST(env_file_is_read_as_the_service_user)
 {
 	const char *dir, *secret, *conf;
-	const char *argv[5];
 	struct h_proc *p;
 
 	if (geteuid() != 0)
@@ -267,13 +280,7 @@ START_TEST(env_file_is_read_as_the_service_user)
 	    "command = /bin/true\nenv_file = %s/app.env\n"
 	    "[service:b]\nuser = 65534\ncommand = /bin/true\n"
 	    "env_file = %s\n", dir, secret));
-	argv[0] = getenv("CORRAL_BIN");
-	argv[1] = "-t";
-	argv[2] = "-c";
-	argv[3] = conf;
-	argv[4] = NULL;
-	p = h_spawn("check", NULL, argv);
-	ck_assert(h_wait_exit(p, H_WAIT_MS));
+	p = check_run(conf, NULL, false);
 	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 1 &&
 	    strstr(h_read(p->err), "[service:a] env_file: ") &&
 	    strstr(h_read(p->err), "a symbolic link in a directory that user "
@@ -293,8 +300,6 @@ END_TEST
 START_TEST(include_reports_what_it_cannot_read)
 {
 	const char *conf, *err;
-	const char *argv[5];
-	struct h_spawn_opts o = { .user = geteuid() == 0 ? "nobody" : NULL };
 	struct h_proc *p;
 
 	drop_in("a.conf", "[service:a]\ncommand = /bin/true\n");
@@ -303,13 +308,7 @@ START_TEST(include_reports_what_it_cannot_read)
 	(void)h_mkdir("closed/sub", 0755, 0, 0);
 	conf = h_write("corral.conf", "[corral]\ninclude = conf.d/a.conf\n"
 	    "include = closed/*/*.conf\n");
-	argv[0] = getenv("CORRAL_BIN");
-	argv[1] = "-t";
-	argv[2] = "-c";
-	argv[3] = conf;
-	argv[4] = NULL;
-	p = h_spawn("check", &o, argv);
-	ck_assert(h_wait_exit(p, H_WAIT_MS));
+	p = check_run(conf, geteuid() == 0 ? "nobody" : NULL, false);
 	err = h_read(p->err);
 	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 1 &&
 	    strstr(err, h_fmt("%s:2: [corral] include: %s: cannot open: "
@@ -324,7 +323,6 @@ END_TEST
 START_TEST(check_verbose_shows_files_and_selection)
 {
 	const char *conf, *out;
-	const char *argv[6];
 	struct h_proc *p;
 
 	drop_in("a.conf", "[service:pool]\ninstances = 4\ncommand = /bin/true\n"
@@ -333,14 +331,7 @@ START_TEST(check_verbose_shows_files_and_selection)
 	    "[service:plain]\ncommand = /bin/true\n"
 	    "[service:off]\ncommand = /bin/true ${CORRAL_TEST_UNSET}\n"
 	    "condition = env:CORRAL_TEST_UNSET\n");
-	argv[0] = getenv("CORRAL_BIN");
-	argv[1] = "-t";
-	argv[2] = "-v";
-	argv[3] = "-c";
-	argv[4] = conf;
-	argv[5] = NULL;
-	p = h_spawn("check", NULL, argv);
-	ck_assert(h_wait_exit(p, H_WAIT_MS));
+	p = check_run(conf, NULL, true);
 	out = h_read(p->out);
 	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0 &&
 	    strstr(out, h_fmt("%s: ok (6 services)", conf)) &&

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "diagcheck.h"
 #include "suites.h"
 
 static char dir[64];
@@ -65,42 +65,6 @@ put(const char *name, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static const char *
-dump(const struct diag *d)
-{
-	static char buf[16384];
-	size_t n = 0;
-
-	snprintf(buf, sizeof(buf), "  (no problem reported)\n");
-	for (size_t i = 0; i < d->n && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "  %s\n",
-		    d->lines[i]);
-	return buf;
-}
-
-/* Whether one problem starts with prefix and holds every fragment. */
-static bool
-has(const struct diag *d, const char *prefix, ...)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const char *frag;
-		bool all = strncmp(d->lines[i], prefix, strlen(prefix)) == 0;
-		va_list ap;
-
-		va_start(ap, prefix);
-		while (all && (frag = va_arg(ap, const char *)) != NULL)
-			all = strstr(d->lines[i], frag) != NULL;
-		va_end(ap);
-		if (all)
-			return true;
-	}
-	return false;
-}
-
-#define ASSERT_HAS(d, ...)						\
-	ck_assert_msg(has((d), __VA_ARGS__, (const char *)NULL),	\
-	    "no problem matching %s; got:\n%s", #__VA_ARGS__, dump(d))
-
 /* DIR/corral.conf, which must load without error or warning. */
 static struct config *
 load_ok(const char *text)
@@ -110,7 +74,7 @@ load_ok(const char *text)
 
 	put("corral.conf", text);
 	c = config_load(at("corral.conf"), &d);
-	ck_assert_msg(c != NULL && d.n == 0, "problems:\n%s", dump(&d));
+	ck_assert_msg(c != NULL && d.n == 0, "problems:\n%s", diag_dump(&d));
 	diag_free(&d);
 	return c;
 }
@@ -203,7 +167,7 @@ START_TEST(include_literal_must_exist)
 {
 	struct diag d = load_bad("[corral]\ninclude = extra.conf\n");
 
-	ASSERT_HAS(&d, where("corral.conf", 2), "[corral] include: ",
+	ASSERT_DIAG(&d, where("corral.conf", 2), "[corral] include: ",
 	    at("extra.conf"), "does not exist (a pattern without wildcards "
 	    "must name a file)");
 	diag_free(&d);
@@ -217,9 +181,9 @@ START_TEST(include_errors_name_the_included_file)
 	put("conf.d/a.conf", "# a drop-in\n[service:a]\ncommand = a\n"
 	    "stop_timout = 3s\nkill_signal = 99\n");
 	d = load_bad("[corral]\ninclude = conf.d/*.conf\n");
-	ASSERT_HAS(&d, where("conf.d/a.conf", 4), "unknown key 'stop_timout'",
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 4), "unknown key 'stop_timout'",
 	    "did you mean 'stop_timeout'?");
-	ASSERT_HAS(&d, where("conf.d/a.conf", 5), "[service:a] kill_signal: "
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 5), "[service:a] kill_signal: "
 	    "'99' is not a signal");
 	ck_assert_uint_eq(d.nerrors, 2);
 	diag_free(&d);
@@ -234,9 +198,9 @@ START_TEST(included_file_keys_set_once)
 	    "after = x\nafter = y\n");
 	d = load_bad("[corral]\ninclude = conf.d/*.conf\n"
 	    "[service:x]\ncommand = x\n[service:y]\ncommand = y\n");
-	ASSERT_HAS(&d, where("conf.d/a.conf", 3), "[service:a] command: set "
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 3), "[service:a] command: set "
 	    "twice (first at line 2; keep one)");
-	ck_assert_msg(d.nerrors == 1, "%s", dump(&d));
+	ck_assert_msg(d.nerrors == 1, "%s", diag_dump(&d));
 	diag_free(&d);
 }
 END_TEST
@@ -249,12 +213,12 @@ START_TEST(included_file_holds_only_services)
 	    "[service:a]\ncommand = a\ninclude = more/*.conf\n");
 	put("conf.d/b.conf", "stop_timeout = 3s\n");
 	d = load_bad("[corral]\ninclude = conf.d/*.conf\n");
-	ASSERT_HAS(&d, where("conf.d/a.conf", 1), "[corral] in an included "
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 1), "[corral] in an included "
 	    "file: included files hold only [service:NAME] sections",
 	    at("corral.conf"));
-	ASSERT_HAS(&d, where("conf.d/a.conf", 5), "'include' in an included "
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 5), "'include' in an included "
 	    "file: only the [corral] section of", at("corral.conf"));
-	ASSERT_HAS(&d, where("conf.d/b.conf", 1), "before any section (put "
+	ASSERT_DIAG(&d, where("conf.d/b.conf", 1), "before any section (put "
 	    "it under a [service:NAME])");
 	diag_free(&d);
 }
@@ -265,7 +229,7 @@ START_TEST(include_of_itself_is_a_loop)
 	struct diag d = load_bad("[corral]\ninclude = *.conf\n"
 	    "[service:a]\ncommand = a\n");
 
-	ASSERT_HAS(&d, where("corral.conf", 2), "[corral] include: ",
+	ASSERT_DIAG(&d, where("corral.conf", 2), "[corral] include: ",
 	    "is the file that holds this line (an include loop)", "conf.d/");
 	diag_free(&d);
 }
@@ -278,9 +242,9 @@ START_TEST(include_refuses_what_is_not_a_file)
 	ck_assert_int_eq(mkfifo(at("fifo.conf"), 0600), 0);
 	(void)mkdir(at("sub.conf"), 0755);
 	d = load_bad("[corral]\ninclude = fifo.conf\ninclude = sub.conf\n");
-	ASSERT_HAS(&d, where("corral.conf", 2), at("fifo.conf"),
+	ASSERT_DIAG(&d, where("corral.conf", 2), at("fifo.conf"),
 	    "not a regular file");
-	ASSERT_HAS(&d, where("corral.conf", 3), at("sub.conf"),
+	ASSERT_DIAG(&d, where("corral.conf", 3), at("sub.conf"),
 	    "is a directory");
 	diag_free(&d);
 }
@@ -293,7 +257,7 @@ START_TEST(duplicate_service_names_both_places)
 	put("conf.d/a.conf", "\n[service:web]\ncommand = b\n");
 	d = load_bad("[corral]\ninclude = conf.d/*.conf\n"
 	    "[service:web]\ncommand = a\n");
-	ASSERT_HAS(&d, where("conf.d/a.conf", 2), "[service:web]: service "
+	ASSERT_DIAG(&d, where("conf.d/a.conf", 2), "[service:web]: service "
 	    "'web' is already defined at", place("corral.conf", 3),
 	    "rename one of them");
 	diag_free(&d);
@@ -338,11 +302,11 @@ START_TEST(unset_variable_is_an_error_at_its_line)
 	d = load_bad("[service:a]\ncommand = prog ${CT_UNSET}\n"
 	    "stop_timeout = ${CT_BAD}\nkill_signal = ${CT_UNSET:?say which}\n"
 	    "directory = ${CT_}x\n");
-	ASSERT_HAS(&d, where("corral.conf", 2), "[service:a] command: "
+	ASSERT_DIAG(&d, where("corral.conf", 2), "[service:a] command: "
 	    "${CT_UNSET} is not set");
-	ASSERT_HAS(&d, where("corral.conf", 3), "[service:a] stop_timeout: "
+	ASSERT_DIAG(&d, where("corral.conf", 3), "[service:a] stop_timeout: "
 	    "'soon' is not a duration", "(expanded from '${CT_BAD}')");
-	ASSERT_HAS(&d, where("corral.conf", 4), "CT_UNSET: say which");
+	ASSERT_DIAG(&d, where("corral.conf", 4), "CT_UNSET: say which");
 	ck_assert_uint_eq(d.nerrors, 4);
 	diag_free(&d);
 }
@@ -357,8 +321,8 @@ START_TEST(plain_dollar_names_warn)
 	c = config_load(at("corral.conf"), &d);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_uint_eq(d.nerrors, 0);
-	ck_assert_msg(d.n == 1, "%s", dump(&d));
-	ASSERT_HAS(&d, where("corral.conf", 2), "warning: [service:a] "
+	ck_assert_msg(d.n == 1, "%s", diag_dump(&d));
+	ASSERT_DIAG(&d, where("corral.conf", 2), "warning: [service:a] "
 	    "command: '$HOME' is not expanded (did you mean ${HOME}?)");
 	ck_assert_str_eq(c->services[0]->argv[1], "$HOME");
 	ck_assert_str_eq(c->services[0]->argv[4], "$");
@@ -411,19 +375,19 @@ START_TEST(instances_mistakes)
 	    "[service:o]\ninstances = 1001\ncommand = o\n"	/* 6-8 */
 	    "[service:p]\ninstances = 2\ncommand = p\n"		/* 9-11 */
 	    "[service:q]\ncommand = q ${CORRAL_INSTANCE}\n");	/* 12-13 */
-	ASSERT_HAS(&d, where("corral.conf", 4), "[service:z] instances: '0' "
+	ASSERT_DIAG(&d, where("corral.conf", 4), "[service:z] instances: '0' "
 	    "is not a number of instances (1-1000)");
-	ASSERT_HAS(&d, where("corral.conf", 7), "'1001' is not a number");
-	ASSERT_HAS(&d, where("conf.d/x.conf", 1), "[service:p.1]: service "
+	ASSERT_DIAG(&d, where("corral.conf", 7), "'1001' is not a number");
+	ASSERT_DIAG(&d, where("conf.d/x.conf", 1), "[service:p.1]: service "
 	    "'p.1' is already defined at", place("corral.conf", 9));
-	ASSERT_HAS(&d, where("corral.conf", 13), "${CORRAL_INSTANCE} is only "
+	ASSERT_DIAG(&d, where("corral.conf", 13), "${CORRAL_INSTANCE} is only "
 	    "set in a section that sets 'instances'");
 	diag_free(&d);
 
 	snprintf(text, sizeof(text), "[service:%s]\ninstances = 2\n"
 	    "command = x\n", longname);
 	d = load_bad(text);
-	ASSERT_HAS(&d, where("corral.conf", 2), "instances: the name of a "
+	ASSERT_DIAG(&d, where("corral.conf", 2), "instances: the name of a "
 	    "section with instances has at most 60 characters");
 	diag_free(&d);
 }
@@ -470,11 +434,11 @@ START_TEST(condition_mistakes)
 	struct diag d = load_bad("[service:a]\ncommand = a\n"
 	    "condition = env:1X path:relative\ncondition = user:root\n");
 
-	ASSERT_HAS(&d, where("corral.conf", 3), "[service:a] condition: "
+	ASSERT_DIAG(&d, where("corral.conf", 3), "[service:a] condition: "
 	    "'env:1X': '1X' is not a variable name");
-	ASSERT_HAS(&d, where("corral.conf", 3), "'path:relative': a path "
+	ASSERT_DIAG(&d, where("corral.conf", 3), "'path:relative': a path "
 	    "condition needs an absolute path");
-	ASSERT_HAS(&d, where("corral.conf", 4), "'user:root' is not a "
+	ASSERT_DIAG(&d, where("corral.conf", 4), "'user:root' is not a "
 	    "condition (env:VAR, !env:VAR, path:/PATH or !path:/PATH)");
 	diag_free(&d);
 }
@@ -510,10 +474,10 @@ START_TEST(env_file_mistakes)
 	put("bad.env", "A=1\nnot an assignment\n1X=2\n");
 	d = load_bad("[service:a]\ncommand = a\nenv_file = bad.env\n"
 	    "env_file = missing.env\n");
-	ASSERT_HAS(&d, where("bad.env", 2), "(env_file of [service:a], ",
+	ASSERT_DIAG(&d, where("bad.env", 2), "(env_file of [service:a], ",
 	    place("corral.conf", 3));
-	ASSERT_HAS(&d, where("bad.env", 3), "'1X' is not a variable name");
-	ASSERT_HAS(&d, where("corral.conf", 4), "[service:a] env_file: ",
+	ASSERT_DIAG(&d, where("bad.env", 3), "'1X' is not a variable name");
+	ASSERT_DIAG(&d, where("corral.conf", 4), "[service:a] env_file: ",
 	    at("missing.env"), "No such file or directory",
 	    "(write -PATH if it may be missing)");
 	diag_free(&d);

@@ -7,7 +7,6 @@
 #include <check.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "diagcheck.h"
 #include "log.h"
 #include "suites.h"
 
@@ -33,46 +33,9 @@ parse(const char *text, struct diag *d)
 	return parse_len(text, strlen(text), d);
 }
 
-/* Every problem, one per line, for failure messages. */
-static const char *
-dump(const struct diag *d)
-{
-	static char buf[16384];
-	size_t n = 0;
-
-	snprintf(buf, sizeof(buf), "  (no problem reported)\n");
-	for (size_t i = 0; i < d->n && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "  %s\n",
-		    d->lines[i]);
-	return buf;
-}
-
-/* True when one line starts with prefix and contains every fragment. */
-static bool
-diag_has(const struct diag *d, const char *prefix, ...)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const char *line = d->lines[i], *frag;
-		bool all = strncmp(line, prefix, strlen(prefix)) == 0;
-		va_list ap;
-
-		va_start(ap, prefix);
-		while (all && (frag = va_arg(ap, const char *)) != NULL)
-			all = strstr(line, frag) != NULL;
-		va_end(ap);
-		if (all)
-			return true;
-	}
-	return false;
-}
-
-#define ASSERT_DIAG(d, ...)						\
-	ck_assert_msg(diag_has((d), __VA_ARGS__, (const char *)NULL),	\
-	    "no problem matching %s; got:\n%s", #__VA_ARGS__, dump(d))
-
 #define ASSERT_NERRORS(d, want)						\
 	ck_assert_msg((d)->nerrors == (want),				\
-	    "%zu errors, want %d:\n%s", (d)->nerrors, (want), dump(d))
+	    "%zu errors, want %d:\n%s", (d)->nerrors, (want), diag_dump(d))
 
 /* Loads text that must be clean: no error, no warning. */
 static struct config *
@@ -82,7 +45,7 @@ load_ok(const char *text)
 	struct config *c = parse(text, &d);
 
 	ck_assert_msg(c != NULL && d.n == 0, "unexpected problems in\n%s\n%s",
-	    text, dump(&d));
+	    text, diag_dump(&d));
 	diag_free(&d);
 	return c;
 }
@@ -589,7 +552,7 @@ START_TEST(long_line_tail_is_not_a_key)
 	d = load_bad(text);
 	ASSERT_DIAG(&d, PATH ":2: line is 300 bytes long");
 	ck_assert_msg(!diag_has(&d, PATH, "stop_signal", (const char *)NULL),
-	    "the tail of the line was parsed:\n%s", dump(&d));
+	    "the tail of the line was parsed:\n%s", diag_dump(&d));
 	diag_free(&d);
 }
 END_TEST
@@ -797,9 +760,9 @@ assert_bad_case(const struct bad_case *bc, size_t nerrors)
 	ck_assert_msg(diag_has(&d, bc->prefix, bc->frag, bc->frag2,
 	    (const char *)NULL), "no problem [%s...%s...%s] for\n%s\ngot:\n%s",
 	    bc->prefix, bc->frag ? bc->frag : "", bc->frag2 ? bc->frag2 : "",
-	    bc->text, dump(&d));
+	    bc->text, diag_dump(&d));
 	ck_assert_msg(d.nerrors == nerrors, "%zu errors, want %zu, for\n%s\n"
-	    "got:\n%s", d.nerrors, nerrors, bc->text, dump(&d));
+	    "got:\n%s", d.nerrors, nerrors, bc->text, diag_dump(&d));
 	diag_free(&d);
 }
 
@@ -1045,7 +1008,7 @@ START_TEST(load_empty_file)
 	temp_file(path, "");
 	c = config_load(path, &d);
 	unlink(path);
-	ck_assert_msg(c != NULL && d.n == 0, "empty file refused:\n%s", dump(&d));
+	ck_assert_msg(c != NULL && d.n == 0, "empty file refused:\n%s", diag_dump(&d));
 	ck_assert_uint_eq(c->nservices, 0);
 	ck_assert_str_eq(c->path, path);
 	config_free(c);
@@ -1061,7 +1024,7 @@ START_TEST(load_file)
 	temp_file(path, "[service:a]\ncommand = x\n[service:b]\ncommand = y\n");
 	c = config_load(path, &d);
 	unlink(path);
-	ck_assert_msg(c != NULL && d.n == 0, "refused:\n%s", dump(&d));
+	ck_assert_msg(c != NULL && d.n == 0, "refused:\n%s", diag_dump(&d));
 	ck_assert_uint_eq(c->nservices, 2);
 	config_free(c);
 
