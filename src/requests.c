@@ -258,7 +258,7 @@ request_check(struct strbuf *reply)
 	}
 	if (r == 0)
 		sb_printf(reply, "ok: %zu/%zu running\n", svset_running(set),
-		    set->n);
+		    svset_enabled(set));
 	return r;
 }
 

@@ -69,7 +69,7 @@ report_status(void)
 	if (!sv.ready_sent && all_up()) {
 		sv.ready_sent = true;
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%zu/%zu running",
-		    nrunning, sv.set.n);
+		    nrunning, svset_enabled(&sv.set));
 		notify_send(msg);
 		last = nrunning;
 		return;
@@ -77,7 +77,8 @@ report_status(void)
 	if (nrunning == last)
 		return;
 	last = nrunning;
-	snprintf(msg, sizeof(msg), "STATUS=%zu/%zu running", nrunning, sv.set.n);
+	snprintf(msg, sizeof(msg), "STATUS=%zu/%zu running", nrunning,
+	    svset_enabled(&sv.set));
 	notify_send(msg);
 }
 

@@ -47,6 +47,17 @@ svset_running(const struct svset *set)
 	return n;
 }
 
+/* How many services of the current config its conditions do not disable. */
+static inline size_t
+svset_enabled(const struct svset *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += !set->svcs[i]->conf->disabled;
+	return n;
+}
+
 /* A service of the current config by name; NULL if none. */
 static inline struct service *
 svset_find(const struct svset *set, const char *name)

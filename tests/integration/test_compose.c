@@ -181,6 +181,9 @@ START_TEST(conditions_follow_the_environment_at_reload)
 	ck_assert_msg(r.code == 0 && strstr(r.out, "disabled by path:") &&
 	    strstr(r.out, "enable-x does not exist"), "status x: %s",
 	    cu_ctx(&r));
+	r = cu_ctl(sock, "check", NULL);
+	ck_assert_msg(r.code == 0 && strstr(r.out, "ok: 1/1 running"),
+	    "check with a disabled service: %s", cu_ctx(&r));
 	r = cu_ctl(sock, "start", "x", NULL);
 	ck_assert_msg(r.code != 0 && strstr(r.err, "x: disabled by path:") &&
 	    h_event_count(h_path("x"), "start") == 0,
