@@ -255,6 +255,10 @@ child_argv(const struct svc_conf *c, enum child_kind kind)
 		break;
 	case CHILD_HOOK:
 		return c->cleanup_argv;
+	case CHILD_PREPARE:
+		return c->rare->prepare_argv;
+	case CHILD_STOP:
+		return c->rare->stop_command_argv;
 	case CHILD_READY_CHECK:
 		return c->rare->ready_check_argv;
 	case CHILD_HEALTH_CHECK:
@@ -273,9 +277,17 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 {
 	const struct svc_conf *c = s->conf;
 	const char *what = kind == CHILD_HOOK ? "cleanup hook of " :
+	    kind == CHILD_PREPARE ? "prepare of " :
+	    kind == CHILD_STOP ? "stop_command of " :
 	    is_check(kind) ? "check of " : "";
-	/* Checks say what they found by their exit status, not their output. */
-	enum output_mode mode = is_check(kind) ? OUTPUT_NULL : c->output;
+	/*
+	 * Checks say what they found by their exit status, not their output.
+	 * stop_command runs beside the main process and the hook, whose pipes
+	 * are taken: with prefix, its lines go straight to corral's own.
+	 */
+	enum output_mode mode = is_check(kind) ? OUTPUT_NULL :
+	    kind == CHILD_STOP && c->output == OUTPUT_PREFIX ? OUTPUT_INHERIT :
+	    c->output;
 	int saved;
 
 	memset(io, 0, sizeof(*io));
@@ -307,7 +319,7 @@ fail:
 static void
 attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 {
-	bool hook = kind == CHILD_HOOK;
+	bool hook = kind == CHILD_HOOK || kind == CHILD_PREPARE;
 	struct output_stream *out;
 	char prefix[sizeof(out->prefix)];
 
@@ -326,7 +338,7 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 	}
 	out = hook ? s->io->hook_out : s->io->out;
 	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
-	    hook ? "/cleanup" : "");
+	    kind == CHILD_PREPARE ? "/prepare" : hook ? "/cleanup" : "");
 	for (int i = 0; i < 2; i++)
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
@@ -415,6 +427,8 @@ children_start(struct service *s, enum child_kind kind, char *const *more,
 		/* In a container, EAGAIN is most often docker's --pids-limit. */
 		log_warn("%s: unable to start %s%s%s", s->conf->name,
 		    kind == CHILD_HOOK ? "cleanup hook " :
+		    kind == CHILD_PREPARE ? "prepare " :
+		    kind == CHILD_STOP ? "stop_command " :
 		    is_check(kind) ? "check " : "", argv[0],
 		    saved == EAGAIN ? ", out of processes (RLIMIT_NPROC, "
 		    "the cgroup's pids.max or kernel.pid_max)" : "");

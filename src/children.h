@@ -1,6 +1,7 @@
 /*
- * The processes of a service: its main process, its cleanup hook and its
- * checks.  children.c prepares everything a child needs (environment,
+ * The processes of a service: its main process, its cleanup hook, its
+ * prepare command and its checks.  prepare and the hook never run at the
+ * same time, and share the hook's pipes (output = prefix).  children.c prepares everything a child needs (environment,
  * groups, output descriptors) in the parent, so that between vfork() and
  * exec() spawn.c only makes system calls, and it owns the output pipes of
  * the main process and the hook once they run.
@@ -25,7 +26,8 @@
  * ready: the two run different commands.
  */
 enum child_kind {
-	CHILD_MAIN, CHILD_HOOK, CHILD_READY_CHECK, CHILD_HEALTH_CHECK,
+	CHILD_MAIN, CHILD_HOOK, CHILD_PREPARE, CHILD_STOP, CHILD_READY_CHECK,
+	CHILD_HEALTH_CHECK,
 };
 
 /* Called once a pipe of a main process (or hook) closed; ctx is its service. */

@@ -105,42 +105,54 @@ apply_env(struct loader *ld, const struct use *u, char *base,
 	return 0;
 }
 
-/* Adds dep to the services s waits for, unless it is there already. */
+/* A list of services by name and by index, as after and requires keep. */
+struct deps {
+	char		***names;
+	unsigned	**idx;
+	size_t		*n;
+};
+
+/* Adds dep to list, unless it is there already. */
 static void
-add_after(struct loader *ld, struct svc_conf *s, const struct svc_conf *dep)
+add_dep(struct loader *ld, const struct deps *list,
+    const struct svc_conf *dep)
 {
-	char **after;
+	char **names;
 	unsigned *idx;
 
-	for (size_t i = 0; i < s->nafter; i++)
-		if (s->after_idx[i] == dep->index)
+	for (size_t i = 0; i < *list->n; i++)
+		if ((*list->idx)[i] == dep->index)
 			return;
-	after = xreallocarray(ld, s->after, s->nafter + 2, sizeof(*after));
-	if (after == NULL)
+	names = xreallocarray(ld, *list->names, *list->n + 2, sizeof(*names));
+	if (names == NULL)
 		return;
-	s->after = after;
-	idx = xreallocarray(ld, s->after_idx, s->nafter + 2, sizeof(*idx));
+	*list->names = names;
+	idx = xreallocarray(ld, *list->idx, *list->n + 2, sizeof(*idx));
 	if (idx == NULL)
 		return;
-	s->after_idx = idx;
-	if ((s->after[s->nafter] = strdup(dep->name)) == NULL) {
+	*list->idx = idx;
+	if ((names[*list->n] = strdup(dep->name)) == NULL) {
 		ld->oom = true;
 		return;
 	}
-	s->after_idx[s->nafter++] = dep->index;
-	s->after[s->nafter] = NULL;
+	idx[(*list->n)++] = dep->index;
+	names[*list->n] = NULL;
 }
 
 /*
  * Resolved here: every service is known once every file is read.  The NAME
  * of a section with instances means all of them, so `after` holds service
- * names, never a section's.
+ * names, never a section's.  `requires` adds to after too (SPEC §14).
  */
 static int
 apply_names(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
 	struct svc_conf *s = u->svc;
+	const struct deps after = { &s->after, &s->after_idx, &s->nafter };
+	const struct deps requires = { &s->requires, &s->requires_idx,
+	    &s->nrequires };
+	bool req = u->e->key->type == KT_REQUIRES;
 	char **words;
 	size_t n;
 
@@ -161,8 +173,11 @@ apply_names(struct loader *ld, const struct use *u, char *base,
 			found = true;
 			if (dep == s)
 				self = true;
-			else
-				add_after(ld, s, dep);
+			else {
+				add_dep(ld, &after, dep);
+				if (req)
+					add_dep(ld, &requires, dep);
+			}
 		}
 		if (!found)
 			conf_use_err(ld, u, "no service named '%s'", words[i]);
@@ -174,6 +189,23 @@ apply_names(struct loader *ld, const struct use *u, char *base,
 			    s->name);
 	}
 	free(words);
+	return 0;
+}
+
+static int
+apply_type(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	if (strcasecmp(u->value, "simple") == 0)
+		*AT(enum svc_type, u->e->key->off) = TYPE_SIMPLE;
+	else if (strcasecmp(u->value, "oneshot") == 0)
+		*AT(enum svc_type, u->e->key->off) = TYPE_ONESHOT;
+	else {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a service type "
+		    "(simple, oneshot)", u->value);
+		return -1;
+	}
 	return 0;
 }
 
@@ -528,6 +560,8 @@ static apply_fn *const appliers[KT__COUNT] = {
 	[KT_ENV_FILE] = apply_env_file,
 	[KT_CONDITION] = apply_condition,
 	[KT_INSTANCES] = apply_nothing,
+	[KT_TYPE] = apply_type,
+	[KT_REQUIRES] = apply_names,
 };
 
 /*

@@ -35,6 +35,7 @@ const struct svc_rare svc_rare_defaults = {
 	.health_interval = 30,
 	.health_timeout = 5,
 	.health_retries = 3,
+	.prepare_timeout = 30,
 };
 
 struct svc_conf *
@@ -85,6 +86,10 @@ rare_free(const struct svc_rare *r)
 	free(r->ready_check_argv);
 	free(r->health_check);
 	free(r->health_check_argv);
+	free(r->prepare);
+	free(r->prepare_argv);
+	free(r->stop_command);
+	free(r->stop_command_argv);
 	free(rare_mut(r));
 }
 
@@ -133,6 +138,10 @@ svc_free(struct svc_conf *s)
 		free(s->after[i]);
 	free(s->after);
 	free(s->after_idx);
+	for (size_t i = 0; i < s->nrequires; i++)
+		free(s->requires[i]);
+	free(s->requires);
+	free(s->requires_idx);
 	free(s);
 }
 

@@ -128,6 +128,8 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_LIMIT] = same_limit,
 	[KT_OUTPUT] = same_output,
 	[KT_ENV_FILE] = same_words,
+	[KT_TYPE] = same_int,
+	[KT_REQUIRES] = same_words,
 };
 
 static const char *

@@ -71,7 +71,7 @@ check_cycles(struct loader *ld)
 				err_at(ld, c->services[to]->file,
 				    c->services[to]->after_line, "[service:%s] "
 				    "after: dependency cycle %s (remove one of "
-				    "these 'after' names)", c->services[to]->name,
+				    "these 'after' or 'requires' names)", c->services[to]->name,
 				    msg);
 				continue;
 			}
@@ -88,17 +88,18 @@ out:
 	free(next);
 }
 
-/* Whether sec sets key, even to a value that was refused. */
-static bool
-has_entry(const struct loader *ld, const struct section *sec, const char *key)
+/* The line where sec sets key, even to a value that was refused; or 0. */
+static int
+entry_line(const struct loader *ld, const struct section *sec,
+    const char *key)
 {
 	for (size_t i = 0; i < sec->nentries; i++) {
-		const struct key *k = ld->entries[sec->first + i].key;
+		const struct entry *e = &ld->entries[sec->first + i];
 
-		if (k != NULL && strcmp(k->name, key) == 0)
-			return true;
+		if (e->key != NULL && strcmp(e->key->name, key) == 0)
+			return e->line;
 	}
-	return false;
+	return 0;
 }
 
 /* WATCHDOG_USEC in a service's environment asks corral for WATCHDOG=1. */
@@ -139,13 +140,18 @@ resolve_service(struct loader *ld, const struct section *sec,
 	if (s->rare->health_interval <= 0 && s->rare->health_check_argv != NULL)
 		err_at(ld, sec->file, sec->line, "[service:%s]: health_interval "
 		    "must be more than 0", sec->name);
-	if (s->argv == NULL && !has_entry(ld, sec, "command"))
+	if (s->argv == NULL && entry_line(ld, sec, "command") == 0)
 		err_at(ld, sec->file, sec->line, "[service:%s]: no command (add "
 		    "'command = PROGRAM ARGS...')", sec->name);
 	if (s->restart_delay_max < s->restart_delay)
 		err_at(ld, sec->file, sec->line, "[service:%s]: "
 		    "restart_delay_max (%gs) is shorter than restart_delay "
 		    "(%gs)", sec->name, s->restart_delay_max, s->restart_delay);
+	if (s->type == TYPE_ONESHOT && s->restart == RESTART_ALWAYS)
+		err_at(ld, sec->file, entry_line(ld, sec, "restart"),
+		    "[service:%s] restart: a oneshot with restart = always "
+		    "would never be done (write on-failure or never: a failed "
+		    "run is retried either way)", sec->name);
 	if (s->after_idx == NULL &&
 	    (s->after_idx = calloc(1, sizeof(*s->after_idx))) == NULL)
 		ld->oom = true;

@@ -27,6 +27,7 @@
 #define CONFIG_FILE_MAX		(4 << 20)
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum svc_type { TYPE_SIMPLE, TYPE_ONESHOT };
 enum output_mode { OUTPUT_INHERIT, OUTPUT_PREFIX, OUTPUT_NULL, OUTPUT_FILE };
 
 /* The resource limits a service may set, in the order of their keys. */
@@ -60,6 +61,11 @@ struct svc_rare {
 	double		 health_timeout;
 	unsigned	 health_retries;
 	double		 watchdog;		/* from WATCHDOG_USEC; 0: none */
+	char		*prepare;		/* as written; NULL: none */
+	char		**prepare_argv;
+	double		 prepare_timeout;
+	char		*stop_command;		/* as written; NULL: stop_signal */
+	char		**stop_command_argv;
 };
 
 extern const struct svc_rare svc_rare_defaults;
@@ -120,6 +126,11 @@ struct svc_conf {
 	char		**after;		/* names; NULL-terminated */
 	size_t		 nafter;
 	unsigned	*after_idx;		/* indexes into config->services */
+	/* Each is in after too: requires implies after (SPEC §14). */
+	char		**requires;
+	size_t		 nrequires;
+	unsigned	*requires_idx;
+	enum svc_type	 type;
 };
 
 struct config {

@@ -40,6 +40,8 @@ enum key_type {
 	KT_ENV_FILE,		/* char ** paths, size_t count at off2; env */
 	KT_CONDITION,		/* char ** conditions, size_t count at off2 */
 	KT_INSTANCES,		/* unsigned; read by confcompose.c */
+	KT_TYPE,		/* enum svc_type */
+	KT_REQUIRES,		/* char ** names, size_t count at off2; after too */
 	KT__COUNT
 };
 

@@ -139,17 +139,17 @@ exec_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    s->conf->argv[0]);
 }
 
-static enum svc_event
-act_spawn(struct service *s)
+/* What a new run of s starts from: no status, no flags of the last one. */
+static void
+begin_run(struct service *s)
 {
-	pid_t pid;
-	int fd;
-
 	/* One live run per service, always (SPEC §12). */
 	CORRAL_ASSERT(s->pid == 0 && s->pgid == 0 && s->hook_pid == 0 &&
-	    !s->hook_output_wait && children_output_done(s, false),
-	    "%s: spawn while pid %d, group %d or hook %d is alive",
-	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid);
+	    s->prep_pid == 0 && !s->hook_output_wait && !s->prep_output_wait &&
+	    children_output_done(s, false),
+	    "%s: spawn while pid %d, group %d, hook %d or prepare %d is alive",
+	    s->conf->name, (int)s->pid, (int)s->pgid, (int)s->hook_pid,
+	    (int)s->prep_pid);
 	s->run++;
 	if (s->started_at != 0)
 		s->restarts++;
@@ -158,6 +158,7 @@ act_spawn(struct service *s)
 	s->status = 0;
 	s->spawn_failed = false;
 	s->spawn_errno = 0;
+	s->prep_failed = false;
 	s->sent_stop = false;
 	s->killed = false;
 	s->hook_ran = false;
@@ -165,7 +166,27 @@ act_spawn(struct service *s)
 	s->not_ready = false;
 	/* A start from back-off comes before the back-off's end. */
 	ev_timer_stop(lc.loop, &s->timer_w);
-	pid = -1;
+}
+
+/* A child of s that never started: a failed start, as exec failing is. */
+static enum svc_event
+spawn_failed(struct service *s)
+{
+	s->ended_at = mono_now();
+	s->spawn_failed = true;
+	s->spawn_errno = errno;
+	s->status = W_EXITCODE(126, 0);
+	return SE_SPAWN_FAILED;
+}
+
+/* The main process; start_seconds and ready_timeout count from here. */
+static enum svc_event
+spawn_main(struct service *s)
+{
+	pid_t pid = -1;
+	int fd;
+
+	s->started_at = mono_now();
 	health_new_run(s);
 	if (!s->conf->notify || svcnotify_open(s) == 0) {
 		char notify_env[sizeof("NOTIFY_SOCKET=") + 108], *more[1];
@@ -178,11 +199,7 @@ act_spawn(struct service *s)
 	}
 	if (pid == -1) {
 		svcnotify_close(s);
-		s->ended_at = s->started_at;
-		s->spawn_failed = true;
-		s->spawn_errno = errno;
-		s->status = W_EXITCODE(126, 0);
-		return SE_SPAWN_FAILED;
+		return spawn_failed(s);
 	}
 	if (pidmap_put(lc.pids, pid, PID_SERVICE, s) == -1)
 		log_errorx("%s: out of memory tracking pid %d; its exit will "
@@ -195,6 +212,42 @@ act_spawn(struct service *s)
 	log_debug("%s: started %s (pid %d)", s->conf->name, s->conf->command,
 	    (int)pid);
 	return SE_NONE;
+}
+
+/*
+ * prepare (SPEC §14): it runs first, as the service would, bounded by
+ * prepare_timeout.  Its exec status is read when it ends, as a hook's.
+ */
+static enum svc_event
+spawn_prepare(struct service *s)
+{
+	const struct svc_rare *r = s->conf->rare;
+	char d[32];
+	pid_t pid;
+	int fd;
+
+	pid = children_start(s, CHILD_PREPARE, NULL, 0, &fd);
+	if (pid == -1)
+		return spawn_failed(s);
+	if (pidmap_put(lc.pids, pid, PID_PREPARE, s) == -1)
+		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
+		    (int)pid);
+	s->prep_pid = pid;
+	s->exec_fd = fd;
+	format_duration(r->prepare_timeout, d, sizeof(d));
+	log_info("%s: preparing (pid %d, at most %s)", s->conf->name, (int)pid,
+	    d);
+	timer_arm(lc.loop, &s->timer_w, r->prepare_timeout);
+	return SE_PREPARING;
+}
+
+static enum svc_event
+act_spawn(struct service *s)
+{
+	begin_run(s);
+	if (s->conf->rare->prepare_argv != NULL)
+		return spawn_prepare(s);
+	return spawn_main(s);
 }
 
 /* The exec succeeded: up now, or once its readiness rule says so. */
@@ -240,6 +293,46 @@ send_kill(struct service *s, int sig, const char *why)
 	return SE_KILLED;
 }
 
+/*
+ * stop_command (SPEC §14): asked instead of stop_signal, with the main
+ * process's pid; its exit is only logged.  0, or -1 when it could not be
+ * started (logged), and stop_signal goes instead.
+ */
+static int
+run_stop_command(struct service *s)
+{
+	char mainpid[32], *more[1];
+	pid_t pid;
+	int fd;
+
+	snprintf(mainpid, sizeof(mainpid), "CORRAL_MAINPID=%d", (int)s->pid);
+	more[0] = mainpid;
+	if ((pid = children_start(s, CHILD_STOP, more, 1, &fd)) == -1)
+		return -1;
+	/* An exec failure shows in its exit status (127). */
+	(void)close(fd);
+	if (pidmap_put(lc.pids, pid, PID_STOP, s) == -1)
+		log_errorx("%s: out of memory tracking pid %d", s->conf->name,
+		    (int)pid);
+	log_info("%s: running its stop_command (pid %d)", s->conf->name,
+	    (int)pid);
+	return 0;
+}
+
+void
+lifecycle_stop_command_exited(struct service *s, pid_t pid, int status)
+{
+	char st[64];
+
+	describe_status(status, st, sizeof(st));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_debug("%s: stop_command (pid %d) %s", s->conf->name,
+		    (int)pid, st);
+	else
+		log_warnx("%s: stop_command (pid %d) %s", s->conf->name,
+		    (int)pid, st);
+}
+
 static enum svc_event
 send_stop(struct service *s, double window)
 {
@@ -248,9 +341,13 @@ send_stop(struct service *s, double window)
 		    "no time left in its stop window");
 	if (s->pid != 0)
 		s->sent_stop = true;
-	(void)lifecycle_signal(s, s->conf->stop_signal);
+	if (s->pid == 0 || s->conf->rare->stop_command_argv == NULL ||
+	    run_stop_command(s) == -1)
+		(void)lifecycle_signal(s, s->conf->stop_signal);
 	/* A stopped process acts on its stop signal only once continued. */
 	if (s->conf->stop_signal != SIGCONT && s->conf->stop_signal != SIGKILL)
+		(void)lifecycle_signal(s, SIGCONT);
+	else if (s->conf->rare->stop_command_argv != NULL)
 		(void)lifecycle_signal(s, SIGCONT);
 	timer_arm(lc.loop, &s->timer_w, window);
 	return SE_NONE;
@@ -283,6 +380,7 @@ begin_window(struct service *s)
 	stop_budget(s, &delay, &window);
 	format_duration(window, d, sizeof(d));
 	log_info("%s: stopping (%s, %s to exit)", s->conf->name,
+	    s->conf->rare->stop_command != NULL ? "stop_command" :
 	    signal_name(s->conf->stop_signal), d);
 	return send_stop(s, window);
 }
@@ -300,6 +398,48 @@ act_stop(struct service *s)
 	log_info("%s: stopping in %s (stop_delay)", s->conf->name, d);
 	timer_arm(lc.loop, &s->timer_w, delay);
 	return SE_DELAYED;
+}
+
+/* A stop asks prepare as it would ask the service, with its window. */
+static enum svc_event
+act_stop_prepare(struct service *s)
+{
+	double delay, window;
+
+	stop_budget(s, &delay, &window);
+	if (s->prep_pid == 0)
+		return SE_NONE;
+	log_info("%s: stopping its prepare (pid %d)", s->conf->name,
+	    (int)s->prep_pid);
+	s->sent_stop = true;
+	if (kill(-s->prep_pid, s->conf->stop_signal) == -1 && errno != ESRCH)
+		log_warn("%s: unable to signal prepare %d", s->conf->name,
+		    (int)s->prep_pid);
+	(void)kill(-s->prep_pid, SIGCONT);
+	timer_arm(lc.loop, &s->timer_w, window);
+	return SE_NONE;
+}
+
+/* prepare_timeout, the end of its stop window, or a shutdown in a hurry. */
+static enum svc_event
+act_kill_prepare(struct service *s)
+{
+	char d[32];
+
+	if (s->prep_pid == 0)
+		return SE_NONE;
+	format_duration(s->conf->rare->prepare_timeout, d, sizeof(d));
+	if (s->want_up)
+		log_warnx("%s: prepare still running after prepare_timeout "
+		    "%s; killing it", s->conf->name, d);
+	else
+		log_warnx("%s: prepare still running; killing it",
+		    s->conf->name);
+	s->killed = true;
+	if (kill(-s->prep_pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: unable to kill prepare %d", s->conf->name,
+		    (int)s->prep_pid);
+	return SE_NONE;
 }
 
 static enum svc_event
@@ -575,6 +715,15 @@ act_finish(struct service *s)
 	return SE_NONE;
 }
 
+/* A oneshot ended as it should: up for `after` now (SPEC §14). */
+static enum svc_event
+act_complete(struct service *s)
+{
+	log_info("%s: done", s->conf->name);
+	lc.ops->up(s);
+	return SE_NONE;
+}
+
 /* The deadline reached a cleanup: its hook is killed, or its output given up. */
 static enum svc_event
 act_kill_hook(struct service *s)
@@ -620,6 +769,10 @@ perform(struct service *s, enum svc_action a)
 	case SA_ARM_BACKOFF:	return act_arm_backoff(s);
 	case SA_GIVE_UP:	return act_give_up(s);
 	case SA_FINISH:		return act_finish(s);
+	case SA_COMPLETE:	return act_complete(s);
+	case SA_SPAWN_MAIN:	return spawn_main(s);
+	case SA_STOP_PREPARE:	return act_stop_prepare(s);
+	case SA_KILL_PREPARE:	return act_kill_prepare(s);
 	case SA_CANCEL:		return act_cancel(s);
 	case SA__COUNT:		break;
 	}
@@ -729,6 +882,57 @@ lifecycle_hook_exited(struct service *s, int status)
 		s->hook_output_wait = true;
 }
 
+/*
+ * prepare ended and its output is out: the main process starts, unless it
+ * failed or the service was told to stop meanwhile, which ends the run as
+ * a failed start (its hook runs, as for any failed start).
+ */
+static void
+prepare_complete(struct service *s)
+{
+	char st[64];
+	struct spawn_error e;
+
+	s->prep_output_wait = false;
+	if (s->exec_fd != -1) {
+		if (spawn_read_status(s->exec_fd, &e) == 0) {
+			errno = e.err;
+			log_warn("%s: cannot execute prepare %s", s->conf->name,
+			    s->conf->rare->prepare_argv[0]);
+		}
+		(void)close(s->exec_fd);
+		s->exec_fd = -1;
+	}
+	if (s->want_up && !lc.shutdown && WIFEXITED(s->prep_status) &&
+	    WEXITSTATUS(s->prep_status) == 0) {
+		lifecycle_dispatch(s, SE_PREPARED);
+		return;
+	}
+	describe_status(s->prep_status, st, sizeof(st));
+	if (s->want_up)
+		log_warnx("%s: prepare %s", s->conf->name, st);
+	s->prep_failed = true;
+	s->status = s->prep_status;
+	s->ended_at = mono_now();
+	if (s->want_up)
+		s->reason = SR_EXIT;
+	lifecycle_dispatch(s, SE_PREP_FAILED);
+}
+
+void
+lifecycle_prepare_exited(struct service *s, int status)
+{
+	ev_timer_stop(lc.loop, &s->timer_w);
+	s->prep_pid = 0;
+	s->prep_status = status;
+	if (children_finish_output(s, true) || lc.shutdown) {
+		if (!children_output_done(s, true))
+			children_abandon_output(s, true);
+		prepare_complete(s);
+	} else
+		s->prep_output_wait = true;
+}
+
 static void
 hook_stream_eof(struct output_stream *st, void *ctx)
 {
@@ -737,6 +941,8 @@ hook_stream_eof(struct output_stream *st, void *ctx)
 	(void)st;
 	if (s->hook_output_wait && children_output_done(s, true))
 		hook_complete(s);
+	else if (s->prep_output_wait && children_output_done(s, true))
+		prepare_complete(s);
 }
 
 void
@@ -756,6 +962,7 @@ lifecycle_exited(struct service *s, int status)
 	s->pid = 0;
 	s->status = status;
 	s->ended_at = mono_now();
+	s->ended_wall = ev_time();
 	if (!service_is_stopping(s))
 		s->reason = SR_EXIT;
 	describe_status(status, st, sizeof(st));

@@ -54,9 +54,13 @@ void	lifecycle_dispatch(struct service *s, enum svc_event ev);
  */
 int	lifecycle_signal(struct service *s, int sig);
 
-/* The reaper took s's main process, or its cleanup hook. */
+/* The reaper took s's main process, its cleanup hook, or its prepare. */
 void	lifecycle_exited(struct service *s, int status);
 void	lifecycle_hook_exited(struct service *s, int status);
+void	lifecycle_prepare_exited(struct service *s, int status);
+/* Its stop_command, whose exit changes nothing but a log line. */
+void	lifecycle_stop_command_exited(struct service *s, pid_t pid,
+	    int status);
 
 /*
  * Some child of corral ended: if s's main process is gone but its group

@@ -17,7 +17,8 @@
  * the time it is reaped; its exit means nothing.
  */
 enum pid_kind {
-	PID_NONE, PID_SERVICE, PID_HOOK, PID_CHECK, PID_ORPHAN, PID_DISOWNED,
+	PID_NONE, PID_SERVICE, PID_HOOK, PID_PREPARE, PID_STOP, PID_CHECK,
+	PID_ORPHAN, PID_DISOWNED,
 };
 
 struct pidmap_slot {

@@ -246,6 +246,7 @@ print_timeline(const struct config *c, const struct plan *p,
 		format_duration(st->kill_at, kill, sizeof(kill));
 		format_duration(st->end, end, sizeof(end));
 		fprintf(out, "  +%-9s %-16s %s at +%s, %s at +%s, ", b, s->name,
+		    s->rare->stop_command != NULL ? "stop_command" :
 		    signal_name(s->stop_signal), sig,
 		    signal_name(s->kill_signal), kill);
 		if (s->cleanup_argv != NULL)
@@ -318,7 +319,9 @@ plan_print(const struct config *c, const struct plan *p, FILE *out)
 		fprintf(out, "  wave %u:", w + 1);
 		for (size_t i = 0; i < c->nservices; i++)
 			if (p->wave[i] == w && !c->services[i]->disabled)
-				fprintf(out, " %s%s", c->services[i]->name,
+				fprintf(out, " %s%s%s", c->services[i]->name,
+				    c->services[i]->type == TYPE_ONESHOT ?
+				    " (oneshot)" : "",
 				    c->services[i]->autostart ? "" : " (no autostart)");
 		fprintf(out, "\n");
 	}

@@ -99,8 +99,12 @@ request_status(char *const *names, size_t n, bool json, struct strbuf *reply)
 		return -1;
 	if (json)
 		status_json(reply, list, (size_t)count);
-	else
-		status_table(reply, list, (size_t)count, mono_now());
+	else {
+		const struct status_list l = { list, (size_t)count, set->svcs,
+		    set->n };
+
+		status_table(reply, &l, mono_now());
+	}
 	if (list != set->svcs)
 		free(list);
 	return 0;
@@ -153,8 +157,7 @@ stop_one(struct service *s, enum svc_reason reason, bool again,
 	/* One already on its way down keeps its reason and its course. */
 	if (!going) {
 		s->reason = reason;
-		if (service_transition(s->state, SE_STOP)->next != SS_NONE)
-			lifecycle_dispatch(s, SE_STOP);
+		supervisor_stop(s);
 	}
 	if (reply != NULL)
 		sb_printf(reply, "%s: %s\n", s->conf->name,

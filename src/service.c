@@ -17,8 +17,19 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 	[SS_IDLE] = {
 		[SE_START]	  = T(STARTING, SPAWN),
 		[SE_STOP]	  = T(STOPPED, NONE),
+		[SE_UNMET]	  = T(FAILED, NONE),
+	},
+	[SS_PREPARING] = {
+		[SE_PREPARED]	  = T(STARTING, SPAWN_MAIN),
+		[SE_PREP_FAILED]  = T(CLEANUP, CLEANUP),
+		/* prepare_timeout, or the stop window the stop gave it. */
+		[SE_TIMEOUT]	  = T(PREPARING, KILL_PREPARE),
+		[SE_STOP]	  = T(PREPARING, STOP_PREPARE),
+		[SE_HURRY]	  = T(PREPARING, KILL_PREPARE),
+		[SE_DEADLINE]	  = T(PREPARING, KILL_PREPARE),
 	},
 	[SS_STARTING] = {
+		[SE_PREPARING]	  = T(PREPARING, NONE),
 		[SE_SPAWNED]	  = T(STARTING, EXECED),
 		[SE_READY]	  = T(RUNNING, MARK_UP),
 		[SE_TIMEOUT]	  = T(STOPPING, NOT_READY),
@@ -81,11 +92,13 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 		[SE_RETRY]	  = T(BACKOFF, ARM_BACKOFF),
 		[SE_GIVE_UP]	  = T(FAILED, GIVE_UP),
 		[SE_FINISH]	  = T(STOPPED, FINISH),
+		[SE_COMPLETE]	  = T(DONE, COMPLETE),
 		/* The one signal a hook ever gets (SPEC §5). */
 		[SE_DEADLINE]	  = T(CLEANUP, KILL_HOOK),
 	},
 	[SS_STOPPED] = {
 		[SE_START]	  = T(STARTING, SPAWN),
+		[SE_UNMET]	  = T(FAILED, NONE),
 	},
 	[SS_BACKOFF] = {
 		[SE_TIMEOUT]	  = T(STARTING, SPAWN),
@@ -94,6 +107,9 @@ static const struct transition transitions[SS__COUNT][SE__COUNT] = {
 	},
 	[SS_FAILED] = {
 		[SE_START]	  = T(STARTING, SPAWN),	/* operator retry */
+	},
+	[SS_DONE] = {
+		[SE_START]	  = T(STARTING, SPAWN),	/* run the oneshot again */
 	},
 };
 
@@ -212,6 +228,24 @@ service_backoff(const struct svc_conf *c, unsigned failed)
 	return d < c->restart_delay_max ? d : c->restart_delay_max;
 }
 
+/*
+ * A oneshot runs to completion: its expected exit makes it done, any other
+ * is a failed start, retried with back-off whatever its restart policy
+ * (SPEC §14); start_seconds does not apply to it.
+ */
+static enum svc_event
+decide_oneshot(struct service *s, bool success)
+{
+	s->failed_start = !success;
+	if (success) {
+		s->failed_starts = 0;
+		return SE_COMPLETE;
+	}
+	if (++s->failed_starts >= s->conf->start_retries)
+		return SE_GIVE_UP;
+	return SE_RETRY;
+}
+
 enum svc_event
 service_decide(struct service *s)
 {
@@ -220,15 +254,17 @@ service_decide(struct service *s)
 
 	if (!s->want_up)
 		return SE_FINISH;
-	s->failed_start = s->spawn_failed || s->not_ready ||
-	    s->ended_at - s->started_at < c->start_seconds;
 	/*
 	 * On its own, only a success code is success: a signal is a crash.
 	 * A service corral stopped for its health never ended well.
 	 */
-	success = !s->spawn_failed && WIFEXITED(s->status) &&
+	success = !s->spawn_failed && !s->prep_failed && WIFEXITED(s->status) &&
 	    exit_set_has(&c->rare->success_codes, WEXITSTATUS(s->status)) &&
 	    s->reason != SR_HEALTH && s->reason != SR_TIMEOUT;
+	if (c->type == TYPE_ONESHOT)
+		return decide_oneshot(s, success);
+	s->failed_start = s->spawn_failed || s->not_ready || s->prep_failed ||
+	    s->ended_at - s->started_at < c->start_seconds;
 	restart = c->restart == RESTART_ALWAYS ||
 	    (c->restart == RESTART_ON_FAILURE && !success);
 	if (!restart) {
@@ -254,20 +290,34 @@ service_is_stopping(const struct service *s)
 bool
 service_is_live(const struct service *s)
 {
-	return s->state == SS_STARTING || s->state == SS_RUNNING ||
-	    service_is_stopping(s);
+	return s->state == SS_PREPARING || s->state == SS_STARTING ||
+	    s->state == SS_RUNNING || service_is_stopping(s);
 }
 
 bool
 service_is_up(const struct service *s)
 {
+	/* What it requires failed: nothing it could do (SPEC §14). */
+	if (s->state == SS_FAILED && s->unmet)
+		return true;
+	if (s->conf->type == TYPE_ONESHOT)
+		return s->state == SS_DONE;
 	return s->state == SS_RUNNING || (s->state == SS_STOPPED &&
 	    s->started_at != 0 && service_status_expected(s));
+}
+
+bool
+service_satisfies_after(const struct service *s)
+{
+	if (s->conf->disabled)
+		return true;
+	return s->state == (s->conf->type == TYPE_ONESHOT ? SS_DONE :
+	    SS_RUNNING);
 }
 
 bool
 service_is_settled(const struct service *s)
 {
 	return s->state == SS_IDLE || s->state == SS_STOPPED ||
-	    s->state == SS_FAILED;
+	    s->state == SS_FAILED || s->state == SS_DONE;
 }

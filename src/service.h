@@ -9,6 +9,8 @@
  * plain function calls.
  *
  *   idle --START--> starting --SPAWNED, READY--> running
+ *   starting --PREPARING--> preparing (shown as starting) --PREPARED-->
+ *       starting; --PREP_FAILED--> cleanup (a failed start)
  *   starting --TIMEOUT (not ready in time)--> stopping
  *   starting/running --STOP--> stopping --DOWN--> cleanup
  *   starting/running --DOWN (on its own)--> cleanup
@@ -16,6 +18,8 @@
  *                                 --RETRY--> backoff --TIMEOUT, START--> starting
  *                                 --GIVE_UP--> failed
  *                                 --FINISH--> stopped
+ *                                 --COMPLETE--> done (a oneshot's success)
+ *   done --START--> starting (corralctl start runs a oneshot again)
  *
  * "stopping" is four states, each with its own timer meaning, shown to
  * people under the one name:
@@ -39,28 +43,33 @@
 #include "output.h"
 
 #define SVC_STATES(X)							\
-	X(IDLE, "idle") X(STARTING, "starting") X(RUNNING, "running")	\
+	X(IDLE, "idle") X(PREPARING, "starting")				\
+	X(STARTING, "starting") X(RUNNING, "running")			\
 	X(DELAYING, "stopping") X(STOPPING, "stopping")			\
 	X(KILLING, "stopping") X(DRAINING, "stopping")			\
 	X(CLEANUP, "cleanup")						\
-	X(STOPPED, "stopped") X(BACKOFF, "backoff") X(FAILED, "failed")
+	X(STOPPED, "stopped") X(BACKOFF, "backoff") X(FAILED, "failed")	\
+	X(DONE, "done")
 
 #define SVC_EVENTS(X)							\
 	X(START) X(SPAWNED) X(READY) X(SPAWN_FAILED) X(EXITED) X(DOWN)	\
 	X(STOP) X(TIMEOUT) X(CLEANED) X(RESTART) X(RETRY) X(GIVE_UP)	\
-	X(FINISH) X(DELAYED) X(KILLED) X(EMPTY) X(HURRY) X(DEADLINE)
+	X(FINISH) X(DELAYED) X(KILLED) X(EMPTY) X(HURRY) X(DEADLINE)	\
+	X(COMPLETE) X(PREPARING) X(PREPARED) X(PREP_FAILED) X(UNMET)
 
 #define SVC_ACTIONS(X)							\
 	X(NONE) X(SPAWN) X(EXECED) X(MARK_UP) X(NOT_READY) X(STOP)	\
 	X(STOP_LEFTOVERS) X(SIGNAL) X(WINDOW_OVER) X(RECHECK) X(DRAIN)	\
 	X(HURRY) X(DEADLINE) X(KILL_HOOK)				\
 	X(CLEANUP) X(DECIDE) X(ARM_BACKOFF) X(GIVE_UP)			\
-	X(FINISH) X(CANCEL)
+	X(FINISH) X(COMPLETE) X(CANCEL) X(SPAWN_MAIN) X(STOP_PREPARE)	\
+	X(KILL_PREPARE)
 
 /* Why a service is being stopped; passed to its hook as CORRAL_REASON. */
 #define SVC_REASONS(X)							\
 	X(EXIT, "exit") X(STOP, "stop") X(SHUTDOWN, "shutdown")		\
-	X(RELOAD, "reload") X(HEALTH, "health") X(TIMEOUT, "timeout")
+	X(RELOAD, "reload") X(HEALTH, "health") X(TIMEOUT, "timeout")	\
+	X(DEPENDENCY, "dependency")
 
 /*
  * What a service's notify datagrams may cause a warning about, each kind
@@ -122,6 +131,10 @@ struct service {
 	pid_t		 pid;		/* main process; 0 once it exited */
 	pid_t		 pgid;		/* its group; 0 once the group is empty */
 	pid_t		 hook_pid;	/* cleanup hook; 0 when none runs */
+	pid_t		 prep_pid;	/* prepare; 0 when none runs */
+	int		 prep_status;	/* wait status of the last prepare */
+	bool		 prep_failed;	/* this run's prepare failed */
+	bool		 prep_output_wait; /* prepare ended; its pipes drain */
 	int		 exec_fd;	/* exec-status pipe while spawning, or -1 */
 
 	int		 status;	/* wait status of the last run */
@@ -141,7 +154,14 @@ struct service {
 	double		 started_at;	/* CLOCK_MONOTONIC; 0: never started */
 	double		 started_wall;	/* the same moment, for people */
 	double		 ended_at;	/* CLOCK_MONOTONIC of the last exit */
+	double		 ended_wall;	/* the same moment, for people */
 	bool		 restart_pending; /* start again once stopped */
+	/* requires (SPEC §14), kept by the supervisor: */
+	bool		 dep_stopped;	/* stopped for what it requires */
+	bool		 stop_waits;	/* its stop waits for its requirers */
+	bool		 unmet;		/* failed: unmet_by failed or is disabled */
+	bool		 unmet_disabled;
+	char		 unmet_by[SERVICE_NAME_MAX + 1];
 	bool		 retired;	/* removed by a reload, stopping */
 	ev_tstamp	 kill_by;	/* shutdown deadline for kill_signal, or 0 */
 
@@ -215,9 +235,16 @@ bool	service_is_stopping(const struct service *s);
 
 /*
  * Up as `corralctl check` and READY=1 mean it: running, or stopped after a
- * run that ended with an expected status (a one-shot that finished).
+ * run that ended with an expected status (a simple service that finished);
+ * a oneshot once it is done; failed only because what it requires failed.
  */
 bool	service_is_up(const struct service *s);
+
+/*
+ * Up as `after` means it: running (ready, if it has a readiness rule), a
+ * oneshot done, or disabled by its conditions (nobody waits for it).
+ */
+bool	service_satisfies_after(const struct service *s);
 
 /* Done for now: it will not run again without being told to. */
 bool	service_is_settled(const struct service *s);

@@ -178,8 +178,8 @@ shutdown_progress(void)
 		size_t i = sd.set->plan.stop_order[k];
 		struct service *s = sd.set->svcs[i];
 
-		if ((s->state == SS_STARTING || s->state == SS_RUNNING) &&
-		    may_stop(i))
+		if ((s->state == SS_PREPARING || s->state == SS_STARTING ||
+		    s->state == SS_RUNNING) && may_stop(i))
 			lifecycle_dispatch(s, SE_STOP);
 		if (sd.phase != SD_SHUTDOWN)
 			return;		/* the dispatch above finished it */
@@ -235,7 +235,8 @@ shutdown_begin(const char *why)
 	for (size_t i = 0; i < sd.set->n; i++) {
 		struct service *s = sd.set->svcs[i];
 
-		if (s->state == SS_FAILED || s->state == SS_BACKOFF) {
+		if ((s->state == SS_FAILED && !s->unmet) ||
+		    s->state == SS_BACKOFF) {
 			log_warnx("%s: was %s when the shutdown began",
 			    s->conf->name, service_state_name(s->state));
 			sd.unclean = true;

@@ -47,27 +47,45 @@ uptime(const struct service *s, ev_tstamp now, char *buf, size_t len)
 
 /* What else an operator wants to know: why it waits, its health, its STATUS=. */
 static void
-note_of(const struct service *s, struct service *const *svcs, size_t n,
-    char *buf, size_t len)
+note_of(const struct service *s, const struct status_list *l, char *buf,
+    size_t len)
 {
 	const struct service_health *h = s->health;
 
 	buf[0] = '\0';
+	if (s->state == SS_DONE) {
+		time_t when = (time_t)s->ended_wall;
+		struct tm tm;
+		char at[32];
+
+		if (localtime_r(&when, &tm) == NULL ||
+		    strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			snprintf(at, sizeof(at), "?");
+		snprintf(buf, len, "finished %s", at);
+		return;
+	}
 	if (s->conf->disabled) {
 		snprintf(buf, len, "disabled by %s", s->conf->decided);
 		return;
 	}
+	if (s->state == SS_FAILED && s->unmet) {
+		snprintf(buf, len, "requires %s, which %s", s->unmet_by,
+		    s->unmet_disabled ? "is disabled" : "failed");
+		return;
+	}
 	if (s->state == SS_IDLE && s->want_up) {
-		for (size_t j = 0; j < s->conf->nafter; j++)
-			for (size_t i = 0; i < n; i++)
-				if (svcs[i]->conf->index == s->conf->after_idx[j] &&
-				    svcs[i]->state != SS_RUNNING &&
-				    !svcs[i]->conf->disabled) {
-					snprintf(buf, len, "waiting for %s (%s)",
-					    svcs[i]->conf->name,
-					    service_shown_state(svcs[i]));
-					return;
-				}
+		for (size_t j = 0; j < s->conf->nafter; j++) {
+			const struct service *d;
+
+			if (s->conf->after_idx[j] >= l->nall)
+				continue;
+			d = l->all[s->conf->after_idx[j]];
+			if (!service_satisfies_after(d)) {
+				snprintf(buf, len, "waiting for %s (%s)",
+				    d->conf->name, service_shown_state(d));
+				return;
+			}
+		}
 	}
 	if (h == NULL)
 		return;
@@ -79,20 +97,17 @@ note_of(const struct service *s, struct service *const *svcs, size_t n,
 }
 
 void
-status_table(struct strbuf *b, struct service *const *svcs, size_t n,
-    ev_tstamp now)
+status_table(struct strbuf *b, const struct status_list *l, ev_tstamp now)
 {
 	sb_printf(b, "%-20s %-9s %7s %8s %8s  %-14s %s\n", "NAME", "STATE",
 	    "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NOTE");
-	for (size_t i = 0; i < n; i++) {
-		const struct service *s = svcs[i];
-		char up[32], ex[48];
-
-		char note[192];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct service *s = l->svcs[i];
+		char up[32], ex[48], note[192];
 
 		uptime(s, now, up, sizeof(up));
 		last_exit(s, ex, sizeof(ex));
-		note_of(s, svcs, n, note, sizeof(note));
+		note_of(s, l, note, sizeof(note));
 		sb_printf(b, "%-20s %-9s %7d %8s %8u  %-14s %s\n", s->conf->name,
 		    service_shown_state(s), (int)s->pid, up, s->restarts, ex,
 		    note);
@@ -127,6 +142,8 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 		else
 			sb_printf(b, "\"last_exit\":{\"code\":%d}",
 			    WEXITSTATUS(s->status));
+		if (s->state == SS_DONE)
+			sb_printf(b, ",\"finished_at\":%.3f", s->ended_wall);
 		if (s->conf->disabled) {
 			sb_printf(b, ",\"disabled_by\":");
 			sb_json_string(b, s->conf->decided);

@@ -11,11 +11,20 @@
 #include "service.h"
 #include "strbuf.h"
 
+/* The services shown, and all of the config's, whom `after` indexes. */
+struct status_list {
+	struct service *const *svcs;
+	size_t		 n;
+	struct service *const *all;
+	size_t		 nall;
+};
+
 /*
- * One line per service: name, state, pid, uptime, restarts, last exit.
- * now is CLOCK_MONOTONIC, as services' started_at.
+ * One line per service of l: name, state, pid, uptime, restarts, last
+ * exit, and a note (what it waits for, why it is disabled...).  now is
+ * CLOCK_MONOTONIC, as services' started_at.
  */
-void	status_table(struct strbuf *b, struct service *const *svcs, size_t n,
+void	status_table(struct strbuf *b, const struct status_list *l,
 	    ev_tstamp now);
 void	status_json(struct strbuf *b, struct service *const *svcs, size_t n);
 

@@ -39,6 +39,7 @@ static struct {
 	bool		 have_critical;
 	int		 critical_status;
 	unsigned long	 adopted;		/* orphans reaped */
+	size_t		 nwaiting;		/* stops waiting for requirers */
 } sv;
 
 /* Autostart services that are up, or that finished as they should. */
@@ -82,17 +83,53 @@ report_status(void)
 	notify_send(msg);
 }
 
-/* A disabled service is waited for by nobody (SPEC §13). */
 static bool
 deps_up(const struct service *s)
 {
-	for (size_t j = 0; j < s->conf->nafter; j++) {
-		const struct service *d = sv.set.svcs[s->conf->after_idx[j]];
-
-		if (d->state != SS_RUNNING && !d->conf->disabled)
+	for (size_t j = 0; j < s->conf->nafter; j++)
+		if (!service_satisfies_after(sv.set.svcs[s->conf->after_idx[j]]))
 			return false;
-	}
 	return true;
+}
+
+/* What s requires that failed or is disabled (SPEC §14); NULL if none. */
+static const struct service *
+unmet_requirement(const struct service *s)
+{
+	for (size_t j = 0; j < s->conf->nrequires; j++) {
+		const struct service *d =
+		    sv.set.svcs[s->conf->requires_idx[j]];
+
+		/* Failed itself, or failed for what it requires in turn. */
+		if (d->conf->disabled || d->state == SS_FAILED)
+			return d;
+	}
+	return NULL;
+}
+
+static void
+mark_unmet(struct service *s, const struct service *d)
+{
+	s->unmet = true;
+	s->unmet_disabled = d->conf->disabled;
+	memcpy(s->unmet_by, d->conf->name, sizeof(s->unmet_by));
+	log_warnx("%s: requires %s, which %s; not started", s->conf->name,
+	    d->conf->name, d->conf->disabled ? "is disabled" : "failed");
+	lifecycle_dispatch(s, SE_UNMET);
+}
+
+/*
+ * Whether s waits to start: idle and wanted, stopped for what it requires,
+ * or failed only because of it.
+ */
+static bool
+waits_to_start(const struct service *s)
+{
+	if (s->conf->disabled)
+		return false;
+	return (s->state == SS_IDLE && s->want_up) ||
+	    (s->state == SS_STOPPED && s->dep_stopped) ||
+	    (s->state == SS_FAILED && s->unmet);
 }
 
 void
@@ -102,10 +139,90 @@ supervisor_start_dependents(void)
 		return;
 	for (size_t i = 0; i < sv.set.n; i++) {
 		struct service *s = sv.set.svcs[i];
+		const struct service *d;
 
-		if (s->state == SS_IDLE && s->want_up && !s->conf->disabled &&
-		    deps_up(s))
-			lifecycle_dispatch(s, SE_START);
+		if (!waits_to_start(s))
+			continue;
+		if ((d = unmet_requirement(s)) != NULL) {
+			if (s->state != SS_FAILED)
+				mark_unmet(s, d);
+			continue;
+		}
+		if (!deps_up(s))
+			continue;
+		s->unmet = false;
+		s->dep_stopped = false;
+		s->want_up = true;
+		s->failed_starts = 0;
+		lifecycle_dispatch(s, SE_START);
+	}
+}
+
+static bool
+requires_it(const struct service *r, const struct service *x)
+{
+	for (size_t j = 0; j < r->conf->nrequires; j++)
+		if (sv.set.svcs[r->conf->requires_idx[j]] == x)
+			return true;
+	return false;
+}
+
+/*
+ * The services that require x are stopped before it (SPEC §14), each with
+ * reason dependency, and start again once x is up.  Returns whether one of
+ * them is still on its way down.
+ */
+static bool
+stop_requirers(const struct service *x)
+{
+	bool waiting = false;
+
+	for (size_t i = 0; i < sv.set.n; i++) {
+		struct service *r = sv.set.svcs[i];
+
+		if (r == x || !requires_it(r, x))
+			continue;
+		if (!r->dep_stopped && !service_is_settled(r)) {
+			r->dep_stopped = true;
+			r->want_up = false;
+			r->restart_pending = false;
+			if (!service_is_stopping(r) && r->state != SS_CLEANUP)
+				r->reason = SR_DEPENDENCY;
+			supervisor_stop(r);
+		}
+		if (!service_is_settled(r))
+			waiting = true;
+	}
+	return waiting;
+}
+
+void
+supervisor_stop(struct service *s)
+{
+	if (!shutdown_started() && stop_requirers(s)) {
+		if (!s->stop_waits) {
+			s->stop_waits = true;
+			sv.nwaiting++;
+		}
+		return;
+	}
+	if (service_transition(s->state, SE_STOP)->next != SS_NONE)
+		lifecycle_dispatch(s, SE_STOP);
+}
+
+/* Stops that waited for their requirers go on once those are down. */
+static void
+release_waiting_stops(void)
+{
+	for (size_t i = 0; i < sv.set.n && sv.nwaiting > 0; i++) {
+		struct service *w = sv.set.svcs[i];
+
+		if (!w->stop_waits || (!shutdown_started() && stop_requirers(w)))
+			continue;
+		w->stop_waits = false;
+		sv.nwaiting--;
+		if (service_transition(w->state, SE_STOP)->next != SS_NONE)
+			lifecycle_dispatch(w, SE_STOP);
 	}
 }
 
@@ -138,6 +255,8 @@ critical_end(const struct service *s, const char *why)
 static void
 on_failed(struct service *s)
 {
+	/* What requires it will not start: each is failed, saying why. */
+	supervisor_start_dependents();
 	for (size_t i = 0; i < sv.set.n; i++) {
 		const struct service *d = sv.set.svcs[i];
 
@@ -167,8 +286,16 @@ on_moved(struct service *s, bool was_settled)
 {
 	report_status();
 	sv.status_dirty = sv.set.conf->status_file != NULL;
-	if (!was_settled && service_is_settled(s))
+	/* It went down, on its own or not: what requires it stops too. */
+	if (!shutdown_started() && !service_satisfies_after(s))
+		(void)stop_requirers(s);
+	if (sv.nwaiting > 0)
+		release_waiting_stops();
+	if (!was_settled && service_is_settled(s)) {
+		if (s->dep_stopped)
+			supervisor_start_dependents();
 		shutdown_progress();
+	}
 }
 
 static const struct lifecycle_ops lifecycle_ops = {
@@ -229,6 +356,14 @@ reaped(pid_t pid, int status, pid_t pgid)
 	case PID_HOOK:
 		pidmap_del(&sv.pids, pid);
 		lifecycle_hook_exited(owner, status);
+		break;
+	case PID_PREPARE:
+		pidmap_del(&sv.pids, pid);
+		lifecycle_prepare_exited(owner, status);
+		break;
+	case PID_STOP:
+		pidmap_del(&sv.pids, pid);
+		lifecycle_stop_command_exited(owner, pid, status);
 		break;
 	case PID_CHECK:
 		pidmap_del(&sv.pids, pid);

@@ -22,8 +22,19 @@ int	supervisor_init(struct ev_loop *loop, struct config *conf);
 /* Starts every autostart service whose dependencies allow it. */
 void	supervisor_start(void);
 
-/* Starts every idle service that wants to run and whose dependencies are up. */
+/*
+ * Starts every idle service that wants to run and whose dependencies are
+ * up, and every service stopped or failed for what it requires once that
+ * is up again; fails those whose requirement failed or is disabled.
+ */
 void	supervisor_start_dependents(void);
+
+/*
+ * Stops s (SE_STOP), once the services that require it are down: they
+ * are stopped first, with reason dependency, and start again once s is
+ * up (SPEC §14).  The caller has set s's reason and want_up.
+ */
+void	supervisor_stop(struct service *s);
 
 /* Relays sig to the process group of every service with a live process. */
 void	supervisor_forward(int sig);

@@ -43,6 +43,7 @@ main(void)
 	srunner_add_suite(sr, suite_output());
 	srunner_add_suite(sr, suite_trust());
 	srunner_add_suite(sr, suite_compose());
+	srunner_add_suite(sr, suite_kinds());
 	/* The harness's cleanup relies on each test being a process of its own. */
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_ENV);

@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 static const char *const states[] = { "idle", "starting", "running",
-    "stopping", "cleanup", "stopped", "backoff", "failed", "disabled" };
+    "stopping", "cleanup", "stopped", "backoff", "failed", "disabled",
+    "done" };
 
 /* CORRAL_CTL (the Makefile sets it), else next to CORRAL_BIN, else on PATH. */
 const char *

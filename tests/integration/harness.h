@@ -75,6 +75,7 @@ Suite		*suite_exec_env(void);
 Suite		*suite_output(void);
 Suite		*suite_trust(void);
 Suite		*suite_compose(void);
+Suite		*suite_kinds(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

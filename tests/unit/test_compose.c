@@ -484,6 +484,43 @@ START_TEST(env_file_mistakes)
 }
 END_TEST
 
+/* --- requires (SPEC §14) -------------------------------------------- */
+
+START_TEST(requires_implies_after)
+{
+	struct config *c = load_ok("[service:db]\ncommand = db\n"
+	    "[service:w]\ninstances = 2\ncommand = w\n"
+	    "[service:app]\ncommand = a\nrequires = db w\nafter = db\n");
+	const struct svc_conf *app = c->services[3];
+
+	ck_assert_uint_eq(app->nrequires, 3);
+	ck_assert_uint_eq(app->nafter, 3);
+	ck_assert_str_eq(app->requires[2], "w.1");
+	ck_assert_uint_eq(app->requires_idx[0], 0);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(requires_cycle_with_after)
+{
+	struct diag d = load_bad("[service:a]\ncommand = a\nrequires = b\n"
+	    "[service:b]\ncommand = b\nafter = a\n"
+	    "[service:c]\ncommand = c\nrequires = nope\n"
+	    "[service:o]\ncommand = o\ntype = oneshot\nrestart = always\n"
+	    "[service:t]\ncommand = t\ntype = daemon\n");
+
+	ASSERT_DIAG(&d, where("corral.conf", 3), "dependency cycle",
+	    "'after' or 'requires'");
+	ASSERT_DIAG(&d, where("corral.conf", 9), "[service:c] requires: no "
+	    "service named 'nope'");
+	ASSERT_DIAG(&d, where("corral.conf", 13), "[service:o] restart: a "
+	    "oneshot with restart = always would never be done");
+	ASSERT_DIAG(&d, where("corral.conf", 16), "[service:t] type: 'daemon' "
+	    "is not a service type (simple, oneshot)");
+	diag_free(&d);
+}
+END_TEST
+
 Suite *
 compose_suite(void)
 {
@@ -520,6 +557,12 @@ compose_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, conditions_select_services);
 	tcase_add_test(tc, condition_mistakes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("requires");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, requires_implies_after);
+	tcase_add_test(tc, requires_cycle_with_after);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("env_file");

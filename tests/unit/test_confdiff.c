@@ -65,6 +65,11 @@ static const struct change service_changes[] = {
 	{ "cleanup_timeout", NULL, "infinity" },
 	{ "after", NULL, "dep" },
 	{ "after", "dep", "dep other" },
+	{ "requires", NULL, "dep" },
+	{ "type", NULL, "oneshot" },
+	{ "prepare", NULL, "/bin/true" },
+	{ "prepare_timeout", NULL, "5s" },
+	{ "stop_command", NULL, "/bin/true" },
 	{ "ready_check", NULL, "/bin/true" },
 	{ "ready_interval", NULL, "2s" },
 	{ "ready_timeout", NULL, "10s" },
@@ -92,11 +97,11 @@ static const struct change corral_changes[] = {
 	{ "include", NULL, "/nonexistent/*.conf" },
 };
 
-/* SPEC §8: "services whose process would differ ... restart". */
+/* SPEC §8: "services whose process would differ ... restart"; §13: type. */
 static const char *const spec_restart[] = {
 	"command", "directory", "user", "group", "umask", "environment",
 	"limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-	"output", "notify",
+	"output", "notify", "type",
 };
 
 /* corral(8), RELOAD: "When its checks changed, they start over". */

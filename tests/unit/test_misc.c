@@ -124,9 +124,10 @@ START_TEST(status_of_a_service)
 	    .started_at = 5, .started_wall = 1000, .restarts = 2 };
 	struct service_health h = { .health_last = -1 };
 	struct service *list[] = { &s };
+	const struct status_list l = { list, 1, list, 1 };
 	struct strbuf b = { 0 };
 
-	status_table(&b, list, 1, 100);
+	status_table(&b, &l, 100);
 	ck_assert_ptr_nonnull(strstr(b.p, "web"));
 	ck_assert_ptr_nonnull(strstr(b.p, "stopped"));
 	ck_assert_ptr_nonnull(strstr(b.p, "exit 3"));
@@ -143,7 +144,7 @@ START_TEST(status_of_a_service)
 	s.pid = 42;
 	h.health_last = 0;
 	h.health_fails = 1;
-	status_table(&b, list, 1, 5 + 3725);
+	status_table(&b, &l, 5 + 3725);
 	ck_assert_ptr_nonnull(strstr(b.p, "1h02m"));
 	ck_assert_ptr_nonnull(strstr(b.p, "health check failing (1 of 3)"));
 	sb_free(&b);
