@@ -114,9 +114,17 @@ request_status(char *const *names, size_t n, bool json, struct strbuf *reply)
 static int
 start_one(struct service *s, struct strbuf *reply)
 {
+	const char *unmet;
+	bool disabled;
+
 	if (s->conf->disabled) {
 		sb_printf(reply, "%s: disabled by %s; not started\n",
 		    s->conf->name, s->conf->decided);
+		return -1;
+	}
+	if ((unmet = supervisor_unmet(s, &disabled)) != NULL) {
+		sb_printf(reply, "%s: requires %s, which %s; not started\n",
+		    s->conf->name, unmet, disabled ? "is disabled" : "failed");
 		return -1;
 	}
 	s->want_up = true;

@@ -210,20 +210,40 @@ supervisor_stop(struct service *s)
 		lifecycle_dispatch(s, SE_STOP);
 }
 
-/* Stops that waited for their requirers go on once those are down. */
+/*
+ * Stops that waited for their requirers go on once those are down.  The
+ * count is taken again at the end: a reload may have retired a waiter.
+ */
 static void
 release_waiting_stops(void)
 {
-	for (size_t i = 0; i < sv.set.n && sv.nwaiting > 0; i++) {
+	size_t left = 0;
+
+	for (size_t i = 0; i < sv.set.n; i++) {
 		struct service *w = sv.set.svcs[i];
 
-		if (!w->stop_waits || (!shutdown_started() && stop_requirers(w)))
+		if (!w->stop_waits)
 			continue;
+		if (!shutdown_started() && stop_requirers(w)) {
+			left++;
+			continue;
+		}
 		w->stop_waits = false;
-		sv.nwaiting--;
 		if (service_transition(w->state, SE_STOP)->next != SS_NONE)
 			lifecycle_dispatch(w, SE_STOP);
 	}
+	sv.nwaiting = left;
+}
+
+const char *
+supervisor_unmet(const struct service *s, bool *disabled)
+{
+	const struct service *d = unmet_requirement(s);
+
+	if (d == NULL)
+		return NULL;
+	*disabled = d->conf->disabled;
+	return d->conf->name;
 }
 
 void

@@ -36,6 +36,12 @@ void	supervisor_start_dependents(void);
  */
 void	supervisor_stop(struct service *s);
 
+/*
+ * The name of a service s requires that is failed (*disabled false) or
+ * disabled (true); NULL when none is.
+ */
+const char *supervisor_unmet(const struct service *s, bool *disabled);
+
 /* Relays sig to the process group of every service with a live process. */
 void	supervisor_forward(int sig);
 

@@ -220,6 +220,10 @@ START_TEST(requires_failed_or_disabled)
 	    h_event_count(h_path("app"), "start") == 0 &&
 	    h_event_count(h_path("user"), "start") == 0, "status: %s",
 	    cu_ctx(&r));
+	r = cu_ctl(sock, "start", "app", NULL);
+	ck_assert_msg(r.code == 1 && strstr(r.err, "app: requires db, which "
+	    "failed; not started") && h_event_count(h_path("app"), "start") ==
+	    0, "start of a service whose requirement failed: %s", cu_ctx(&r));
 	/* Only db itself is not up. */
 	r = cu_ctl(sock, "check", NULL);
 	ck_assert_msg(r.code == 1 && strstr(r.out, "db: failed") &&
