@@ -42,7 +42,7 @@ CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/log.c \
 	      src/ratelimit.c \
 	      src/children.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \
 	      src/report.c src/supervisor.c src/requests.c src/signals.c \
-	      src/creds.c src/main.c
+	      src/creds.c src/sockets.c src/watch.c src/main.c
 CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -221,7 +221,7 @@ $(BUILD)/bench/%: tests/bench/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(BUILD)/svc/listener
 	python3 tests/bench/run.py --build $(BUILD) $(BENCH_ARGS)
 
 bench-peers: all

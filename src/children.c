@@ -15,6 +15,7 @@
 
 #include "children.h"
 #include "creds.h"
+#include "sockets.h"
 #include "log.h"
 #include "output.h"
 #include "spawn.h"
@@ -396,6 +397,51 @@ children_output_done(const struct service *s, bool hook)
 	return !output_stream_open_p(&out[0]) && !output_stream_open_p(&out[1]);
 }
 
+/* The sockets of a main process and what sd_listen_fds(3) reads of them. */
+struct listen_env {
+	int		 fds[SERVICE_FDS_MAX];
+	char		 nfds[32];
+	char		 names[sizeof("LISTEN_FDNAMES=") + 1024];
+	char		 pid[sizeof("LISTEN_PID=") + SPAWN_PID_DIGITS];
+	char		*more[8];
+};
+
+/*
+ * more, and the three LISTEN_ variables when the main process gets
+ * sockets (SPEC §15); no other child ever does.  Returns the count.
+ */
+static size_t
+listen_more(const struct service *s, enum child_kind kind, char *const *more,
+    size_t nmore, struct listen_env *le, struct spawn_req *req)
+{
+	size_t n = 0;
+	int nfds;
+
+	req->fds = NULL;
+	req->nfds = 0;
+	req->pid_env = NULL;
+	for (size_t i = 0; i < nmore && n < 5; i++)
+		le->more[n++] = more[i];
+	if (kind != CHILD_MAIN)
+		return n;
+	nfds = sockets_for(s->conf, le->fds, le->names + 15,
+	    sizeof(le->names) - 15);
+	if (nfds == 0)
+		return n;
+	memcpy(le->names, "LISTEN_FDNAMES=", 15);
+	snprintf(le->nfds, sizeof(le->nfds), "LISTEN_FDS=%d", nfds);
+	/* The child writes its pid over the blanks. */
+	snprintf(le->pid, sizeof(le->pid), "LISTEN_PID=%*s", SPAWN_PID_DIGITS,
+	    "");
+	le->more[n++] = le->nfds;
+	le->more[n++] = le->names;
+	le->more[n++] = le->pid;
+	req->fds = le->fds;
+	req->nfds = nfds;
+	req->pid_env = le->pid;
+	return n;
+}
+
 pid_t
 children_start(struct service *s, enum child_kind kind, char *const *more,
     size_t nmore, int *status_fd)
@@ -404,13 +450,15 @@ children_start(struct service *s, enum child_kind kind, char *const *more,
 	struct spawn_req req;
 	struct child_io io;
 	struct env_strings own;
+	struct listen_env le;
 	char **env;
 	pid_t pid = -1;
 	int saved;
 
 	if (prepare(s, kind, &req, &io) == -1)
 		return -1;
-	env = service_env(s, more, nmore, &own);
+	nmore = listen_more(s, kind, more, nmore, &le, &req);
+	env = service_env(s, le.more, nmore, &own);
 	if (env == NULL)
 		errno = ENOMEM;
 	else {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "confapply.h"
@@ -190,6 +191,135 @@ apply_names(struct loader *ld, const struct use *u, char *base,
 	}
 	free(words);
 	return 0;
+}
+
+/* Each bad address is reported on its own. */
+static int
+apply_listen(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	struct svc_conf *s = u->svc;
+	struct listen_addr *v;
+	char **words;
+	size_t n;
+
+	(void)base;
+	if (conf_words(ld, u, &words, &n, "list of addresses") == -1)
+		return 0;
+	if ((v = xreallocarray(ld, s->listen, s->nlisten + n,
+	    sizeof(*v))) == NULL) {
+		free(words);
+		return 0;
+	}
+	s->listen = v;
+	for (size_t i = 0; i < n; i++) {
+		if (listen_parse(words[i], &s->listen[s->nlisten], err) == -1)
+			conf_use_err(ld, u, "%s", err);
+		else
+			s->nlisten++;
+	}
+	free(words);
+	return 0;
+}
+
+/* A list of plain words, kept as they are. */
+static int
+apply_words(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	char ***list = AT(char **, u->e->key->off);
+	size_t *count = AT(size_t, u->e->key->off2), n;
+	char **words, **v;
+
+	(void)err;
+	if (conf_words(ld, u, &words, &n, "list of names") == -1)
+		return 0;
+	if ((v = xreallocarray(ld, *list, *count + n + 1, sizeof(*v))) == NULL) {
+		free(words);
+		return 0;
+	}
+	*list = v;
+	for (size_t i = 0; i < n && !ld->oom; i++)
+		if ((v[*count] = strdup(words[i])) == NULL)
+			ld->oom = true;
+		else
+			(*count)++;
+	v[*count] = NULL;
+	free(words);
+	return 0;
+}
+
+/*
+ * Paths to watch: each must exist unless it starts with '-'.  A relative
+ * path is taken from corral's working directory, as `directory` is.
+ */
+static int
+apply_watch(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	struct svc_rare *r = (struct svc_rare *)(void *)base;
+	char **words, **v;
+	size_t n;
+
+	(void)err;
+	if (conf_words(ld, u, &words, &n, "list of paths") == -1)
+		return 0;
+	if ((v = xreallocarray(ld, r->watch, r->nwatch + n + 1,
+	    sizeof(*v))) == NULL) {
+		free(words);
+		return 0;
+	}
+	r->watch = v;
+	for (size_t i = 0; i < n && !ld->oom; i++) {
+		bool optional = words[i][0] == '-';
+
+		if (words[i][optional] == '\0')
+			conf_use_err(ld, u, "'%s' is not a path", words[i]);
+		else if (!optional && access(words[i], F_OK) == -1 &&
+		    !(u->svc->disabled))
+			conf_use_err(ld, u, "%s: %s (write -%s if it may appear "
+			    "later)", words[i], strerror(errno), words[i]);
+		else if ((v[r->nwatch] = strdup(words[i])) == NULL)
+			ld->oom = true;
+		else
+			r->nwatch++;
+	}
+	v[r->nwatch] = NULL;
+	free(words);
+	return 0;
+}
+
+static int
+apply_watch_action(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	struct svc_rare *r = (struct svc_rare *)(void *)base;
+
+	(void)ld;
+	if (strcasecmp(u->value, "restart") == 0)
+		r->watch_action = WATCH_RESTART;
+	else if (strcasecmp(u->value, "reload") == 0)
+		r->watch_action = WATCH_RELOAD;
+	else if (strncasecmp(u->value, "signal:", 7) == 0) {
+		/* parse_signal() quotes the signal in its reason. */
+		if (parse_signal(u->value + 7, &r->watch_signal, err) == -1)
+			return -1;
+		r->watch_action = WATCH_SIGNAL;
+	} else {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a watch action "
+		    "(restart, signal:SIG or reload)", u->value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+apply_owner(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	(void)base;
+	return lookup_owner(u->svc, u->value, err);
 }
 
 static int
@@ -562,6 +692,11 @@ static apply_fn *const appliers[KT__COUNT] = {
 	[KT_INSTANCES] = apply_nothing,
 	[KT_TYPE] = apply_type,
 	[KT_REQUIRES] = apply_names,
+	[KT_LISTEN] = apply_listen,
+	[KT_WORDS] = apply_words,
+	[KT_OWNER] = apply_owner,
+	[KT_WATCH] = apply_watch,
+	[KT_WATCH_ACTION] = apply_watch_action,
 };
 
 /*

@@ -36,6 +36,7 @@ const struct svc_rare svc_rare_defaults = {
 	.health_timeout = 5,
 	.health_retries = 3,
 	.prepare_timeout = 30,
+	.watch_delay = 1,
 };
 
 struct svc_conf *
@@ -64,6 +65,9 @@ svc_new(const char *name, int line, unsigned index)
 	s->ready_timeout = 60;
 	s->uid = (uid_t)-1;
 	s->gid = (gid_t)-1;
+	s->listen_mode = -1;
+	s->listen_uid = (uid_t)-1;
+	s->listen_gid = (gid_t)-1;
 	return s;
 }
 
@@ -90,6 +94,9 @@ rare_free(const struct svc_rare *r)
 	free(r->prepare_argv);
 	free(r->stop_command);
 	free(r->stop_command_argv);
+	for (size_t i = 0; i < r->nwatch; i++)
+		free(r->watch[i]);
+	free(r->watch);
 	free(rare_mut(r));
 }
 
@@ -142,6 +149,11 @@ svc_free(struct svc_conf *s)
 		free(s->requires[i]);
 	free(s->requires);
 	free(s->requires_idx);
+	free(s->listen);
+	for (size_t i = 0; i < s->nlisten_names; i++)
+		free(s->listen_names[i]);
+	free(s->listen_names);
+	free(s->listen_owner);
 	free(s);
 }
 

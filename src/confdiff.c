@@ -109,6 +109,31 @@ same_output(const struct key *k, const char *a, const char *b)
 	    same_str(*AT(char *, a, k->off2), *AT(char *, b, k->off2));
 }
 
+/* The action at off, its signal at off2. */
+static bool
+same_watch_action(const struct key *k, const char *a, const char *b)
+{
+	return *AT(enum watch_action, a, k->off) ==
+	    *AT(enum watch_action, b, k->off) &&
+	    *AT(int, a, k->off2) == *AT(int, b, k->off2);
+}
+
+/* The texts of the listen lines: the same text is the same socket. */
+static bool
+same_listen(const struct key *k, const char *a, const char *b)
+{
+	size_t n = *AT(size_t, a, k->off2);
+	const struct listen_addr *la = *AT(struct listen_addr *, a, k->off);
+	const struct listen_addr *lb = *AT(struct listen_addr *, b, k->off);
+
+	if (n != *AT(size_t, b, k->off2))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(la[i].text, lb[i].text) != 0)
+			return false;
+	return true;
+}
+
 /* None for the types of [corral] keys alone: they are not compared. */
 static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_DURATION] = same_double,
@@ -130,6 +155,11 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_ENV_FILE] = same_words,
 	[KT_TYPE] = same_int,
 	[KT_REQUIRES] = same_words,
+	[KT_LISTEN] = same_listen,
+	[KT_WORDS] = same_words,
+	[KT_OWNER] = same_string,
+	[KT_WATCH] = same_words,
+	[KT_WATCH_ACTION] = same_watch_action,
 };
 
 static const char *

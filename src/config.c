@@ -157,6 +157,43 @@ resolve_service(struct loader *ld, const struct section *sec,
 		ld->oom = true;
 }
 
+/* The section before at that listens on text already; NULL if none. */
+static const struct section *
+listens_before(const struct loader *ld, size_t at, const char *text)
+{
+	for (size_t i = 0; i < at; i++) {
+		const struct section *sec = ld->sects[i];
+
+		if (sec->nsvcs == 0)
+			continue;
+		for (size_t j = 0; j < sec->svcs[0]->nlisten; j++)
+			if (strcmp(sec->svcs[0]->listen[j].text, text) == 0)
+				return sec;
+	}
+	return NULL;
+}
+
+/* One address, one section: its instances share it (SPEC §15). */
+static void
+check_listen_clashes(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nsects; i++) {
+		const struct section *sec = ld->sects[i], *prev;
+		const struct svc_conf *s;
+
+		if (sec->nsvcs == 0)
+			continue;
+		s = sec->svcs[0];
+		for (size_t j = 0; j < s->nlisten; j++)
+			if ((prev = listens_before(ld, i, s->listen[j].text)))
+				err_at(ld, sec->file, entry_line(ld, sec,
+				    "listen"), "[service:%s] listen: %s is "
+				    "[service:%s]'s already (%s:%d)", sec->name,
+				    s->listen[j].text, prev->name,
+				    ld->c->files[prev->file], prev->line);
+	}
+}
+
 static void
 resolve(struct loader *ld)
 {
@@ -166,6 +203,7 @@ resolve(struct loader *ld)
 		for (unsigned k = 0; k < ld->sects[i]->nsvcs; k++)
 			resolve_service(ld, ld->sects[i], ld->sects[i]->svcs[k]);
 	check_cycles(ld);
+	check_listen_clashes(ld);
 	if (c->shutdown_deadline != 0 && isinf(c->shutdown_deadline))
 		c->shutdown_deadline = 0;
 }

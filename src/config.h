@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "sockets.h"
 #include "values.h"
 
 #define SERVICE_NAME_MAX	64
@@ -28,6 +29,7 @@
 
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum svc_type { TYPE_SIMPLE, TYPE_ONESHOT };
+enum watch_action { WATCH_RESTART, WATCH_SIGNAL, WATCH_RELOAD };
 enum output_mode { OUTPUT_INHERIT, OUTPUT_PREFIX, OUTPUT_NULL, OUTPUT_FILE };
 
 /* The resource limits a service may set, in the order of their keys. */
@@ -66,6 +68,11 @@ struct svc_rare {
 	double		 prepare_timeout;
 	char		*stop_command;		/* as written; NULL: stop_signal */
 	char		**stop_command_argv;
+	char		**watch;		/* paths; a leading '-': may be missing */
+	size_t		 nwatch;
+	enum watch_action watch_action;
+	int		 watch_signal;		/* WATCH_SIGNAL */
+	double		 watch_delay;
 };
 
 extern const struct svc_rare svc_rare_defaults;
@@ -131,6 +138,15 @@ struct svc_conf {
 	size_t		 nrequires;
 	unsigned	*requires_idx;
 	enum svc_type	 type;
+
+	struct listen_addr *listen;		/* owned sockets (SPEC §15) */
+	size_t		 nlisten;
+	char		**listen_names;		/* inherited ones it takes */
+	size_t		 nlisten_names;
+	int		 listen_mode;		/* unix sockets; -1: 0666 */
+	char		*listen_owner;		/* as written; NULL: corral's */
+	uid_t		 listen_uid;
+	gid_t		 listen_gid;
 };
 
 struct config {

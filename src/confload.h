@@ -42,6 +42,11 @@ enum key_type {
 	KT_INSTANCES,		/* unsigned; read by confcompose.c */
 	KT_TYPE,		/* enum svc_type */
 	KT_REQUIRES,		/* char ** names, size_t count at off2; after too */
+	KT_LISTEN,		/* struct listen_addr *, size_t count at off2 */
+	KT_WORDS,		/* char ** words, size_t count at off2 */
+	KT_OWNER,		/* char * as written; listen_uid, listen_gid */
+	KT_WATCH,		/* char ** paths, size_t count at off2 */
+	KT_WATCH_ACTION,	/* enum watch_action, int signal at off2 */
 	KT__COUNT
 };
 

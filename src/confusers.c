@@ -90,3 +90,31 @@ lookup_control_group(struct config *c, const char *v,
 	c->control_gid = tmp.gid;
 	return 0;
 }
+
+int
+lookup_owner(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
+{
+	struct svc_conf tmp = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	const char *colon = strchr(v, ':');
+	char user[128];
+	int r;
+
+	snprintf(user, sizeof(user), "%.*s", colon != NULL ?
+	    (int)(colon - v) : (int)strlen(v), v);
+	r = lookup_user(&tmp, user, err);
+	if (r == 0 && colon != NULL)
+		r = lookup_group(&tmp, colon + 1, err);
+	if (r == 0) {
+		s->listen_uid = tmp.uid;
+		s->listen_gid = tmp.gid;
+		if ((s->listen_owner = strdup(v)) == NULL) {
+			snprintf(err, VALUE_ERR_MAX, "out of memory");
+			r = -1;
+		}
+	}
+	free(tmp.user);
+	free(tmp.group);
+	free(tmp.home);
+	free(tmp.user_name);
+	return r;
+}

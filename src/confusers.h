@@ -19,6 +19,14 @@ int	lookup_user(struct svc_conf *s, const char *v,
 int	lookup_group(struct svc_conf *s, const char *v,
 	    char err[VALUE_ERR_MAX]);
 
+/*
+ * listen_owner: USER or USER:GROUP (names or numbers) of a service's unix
+ * sockets, into s->listen_owner as written, listen_uid and listen_gid
+ * (the user's primary group unless GROUP is given).
+ */
+int	lookup_owner(struct svc_conf *s, const char *v,
+	    char err[VALUE_ERR_MAX]);
+
 /* [corral] control_group: c->control_group as written and control_gid. */
 int	lookup_control_group(struct config *c, const char *v,
 	    char err[VALUE_ERR_MAX]);

@@ -22,6 +22,8 @@
 #include "plan.h"
 #include "requests.h"
 #include "shutdown.h"
+#include "sockets.h"
+#include "watch.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -198,6 +200,32 @@ reload_on_hup(void)
 	sb_free(&reply);
 }
 
+/* What -t would warn of the deadline, said at every start too. */
+static void
+warn_plan(const struct config *c)
+{
+	struct plan p;
+
+	if (plan_build(c, &p) == 0) {
+		(void)plan_warn(c, &p, stderr);
+		plan_free(&p);
+	}
+}
+
+/* The services' listening sockets: before any starts, with corral's rights. */
+static int
+open_sockets(const struct config *c)
+{
+	char err[VALUE_ERR_MAX];
+
+	if (sockets_bind(c, err) == -1) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	sockets_commit(c);
+	return 0;
+}
+
 static const struct signal_ops on_signal = {
 	.shutdown = shutdown_signal,
 	.forward = supervisor_forward,
@@ -218,6 +246,8 @@ main(int argc, char *argv[])
 		    "fd 0, 1 or 2: %s\n", strerror(errno));
 		return EXIT_CONFIG;
 	}
+	/* Socket activation's fds first: nothing else may take or pass them. */
+	sockets_inherit();
 	if (parse_args(argc, argv, &o) == -1)
 		return EXIT_USAGE;
 	c = load(&o);
@@ -230,14 +260,7 @@ main(int argc, char *argv[])
 	}
 	log_init(o.verbosity > 0 ? LOGL_DEBUG : o.verbosity < 0 ? LOGL_WARN :
 	    (enum log_level)c->log_level, c->log_timestamps);
-	{
-		struct plan p;
-
-		if (plan_build(c, &p) == 0) {
-			(void)plan_warn(c, &p, stderr);
-			plan_free(&p);
-		}
-	}
+	warn_plan(c);
 	/*
 	 * With signalfd a relayed signal costs corral one epoll_wait() and
 	 * one read() instead of a handler, an eventfd write and a sigreturn
@@ -258,12 +281,18 @@ main(int argc, char *argv[])
 	log_start_loop(loop);
 	output_init(loop);
 	(void)notify_init(loop);	/* on failure, corral runs without it */
+	watch_init(loop, request_watch_fired);
 	if (signals_init(loop, c, o.config != NULL, &on_signal) == -1 ||
 	    supervisor_init(loop, c) == -1) {
 		config_free(c);
 		return EXIT_CONFIG;
 	}
 	if (control_init(loop, c) == -1) {
+		supervisor_free();
+		return EXIT_CONFIG;
+	}
+	if (open_sockets(c) == -1) {
+		control_free();
 		supervisor_free();
 		return EXIT_CONFIG;
 	}
@@ -278,6 +307,8 @@ main(int argc, char *argv[])
 	control_free();
 	signals_free(loop);
 	supervisor_free();
+	sockets_free();
+	watch_free();
 	notify_free();
 	log_end_loop();
 	ev_loop_destroy(loop);

@@ -308,12 +308,70 @@ print_selection(const struct config *c, FILE *out)
 	}
 }
 
+static const char *const watch_actions[] = {
+	[WATCH_RESTART] = "restart", [WATCH_SIGNAL] = "signal",
+	[WATCH_RELOAD] = "reload",
+};
+
+/* What each service watches, and does on a change (SPEC §14). */
+static void
+print_watches(const struct config *c, FILE *out)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->nservices; i++) {
+		const struct svc_conf *s = c->services[i];
+		const struct svc_rare *r = s->rare;
+		char d[32];
+
+		if (r->nwatch == 0)
+			continue;
+		if (!any)
+			fprintf(out, "watches:\n");
+		any = true;
+		format_duration(r->watch_delay, d, sizeof(d));
+		fprintf(out, "  %-20s", s->name);
+		for (size_t j = 0; j < r->nwatch; j++)
+			fprintf(out, " %s", r->watch[j]);
+		fprintf(out, " -> %s%s%s after %s\n",
+		    watch_actions[r->watch_action],
+		    r->watch_action == WATCH_SIGNAL ? ":" : "",
+		    r->watch_action == WATCH_SIGNAL ?
+		    signal_name(r->watch_signal) : "", d);
+	}
+}
+
+/* The sockets each service gets (SPEC §15), when any does. */
+static void
+print_sockets(const struct config *c, FILE *out)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->nservices; i++) {
+		const struct svc_conf *s = c->services[i];
+
+		if (s->nlisten == 0 && s->nlisten_names == 0)
+			continue;
+		if (!any)
+			fprintf(out, "sockets (from fd 3, in this order):\n");
+		any = true;
+		fprintf(out, "  %-20s", s->name);
+		for (size_t j = 0; j < s->nlisten; j++)
+			fprintf(out, " %s", s->listen[j].text);
+		for (size_t j = 0; j < s->nlisten_names; j++)
+			fprintf(out, " inherited:%s", s->listen_names[j]);
+		fprintf(out, "\n");
+	}
+}
+
 void
 plan_print(const struct config *c, const struct plan *p, FILE *out)
 {
 	char total[32], d[32];
 
 	print_selection(c, out);
+	print_sockets(c, out);
+	print_watches(c, out);
 	fprintf(out, "start order:\n");
 	for (unsigned w = 0; w < p->nwaves; w++) {
 		fprintf(out, "  wave %u:", w + 1);

@@ -16,6 +16,7 @@
 #include "requests.h"
 #include "shutdown.h"
 #include "signals.h"
+#include "sockets.h"
 #include "status.h"
 #include "supervisor.h"
 #include "values.h"
@@ -504,6 +505,17 @@ request_reload(bool dry_run, struct strbuf *reply)
 		config_free(nc);
 		return 0;
 	}
+	{
+		char err[VALUE_ERR_MAX];
+
+		/* A socket that cannot be bound fails the reload: no change. */
+		if (sockets_bind(nc, err) == -1) {
+			log_warnx("reload: %s; nothing changed", err);
+			sb_printf(reply, "%s\n", err);
+			config_free(nc);
+			return -1;
+		}
+	}
 	svcs = calloc(nc->nservices + 1, sizeof(*svcs));
 	again = calloc(nc->nservices + 1, sizeof(*again));
 	if (svcs == NULL || again == NULL || plan_build(nc, &plan) == -1) {
@@ -526,6 +538,7 @@ request_reload(bool dry_run, struct strbuf *reply)
 	retire_removed(nc);
 	apply_changes(nc, svcs, again);
 	supervisor_install(nc, svcs, &plan);
+	sockets_commit(nc);
 	signals_update(nc);
 	start_enabled(set->svcs, set->n, again);
 	free(again);
@@ -535,4 +548,37 @@ request_reload(bool dry_run, struct strbuf *reply)
 	supervisor_start_dependents();
 	notify_send("READY=1");
 	return 0;
+}
+
+/* --- watch ------------------------------------------------------------- */
+
+void
+request_watch_fired(void *owner)
+{
+	struct service *s = owner;
+	const struct svc_rare *r = s->conf->rare;
+	struct strbuf scratch = { 0 };
+
+	/* Only a service under way reacts (SPEC §14). */
+	if (shutdown_started() || (s->state != SS_STARTING &&
+	    s->state != SS_RUNNING && s->state != SS_PREPARING))
+		return;
+	switch (r->watch_action) {
+	case WATCH_RESTART:
+		log_info("%s: a watched path changed; restarting",
+		    s->conf->name);
+		stop_one(s, SR_WATCH, true, NULL);
+		break;
+	case WATCH_SIGNAL:
+		log_info("%s: a watched path changed; sending %s",
+		    s->conf->name, signal_name(r->watch_signal));
+		(void)lifecycle_signal(s, r->watch_signal);
+		break;
+	case WATCH_RELOAD:
+		log_info("%s: a watched path changed; reloading",
+		    s->conf->name);
+		(void)request_reload(false, &scratch);
+		sb_free(&scratch);
+		break;
+	}
 }

@@ -30,4 +30,10 @@ int	request_shutdown(struct strbuf *reply);
  */
 int	request_reload(bool dry_run, struct strbuf *reply);
 
+/*
+ * A watched path of the service owner changed, and its watch_delay passed
+ * (watch.c): its watch_action runs, if it is starting or running.
+ */
+void	request_watch_fired(void *owner);
+
 #endif

@@ -69,7 +69,7 @@
 #define SVC_REASONS(X)							\
 	X(EXIT, "exit") X(STOP, "stop") X(SHUTDOWN, "shutdown")		\
 	X(RELOAD, "reload") X(HEALTH, "health") X(TIMEOUT, "timeout")	\
-	X(DEPENDENCY, "dependency")
+	X(DEPENDENCY, "dependency") X(WATCH, "watch")
 
 /*
  * What a service's notify datagrams may cause a warning about, each kind

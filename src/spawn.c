@@ -79,6 +79,42 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* EBADF expected */
 }
 
+/*
+ * The listening sockets become 3, 4, ... without close-on-exec.  Each goes
+ * through a copy above them first, so that moving one cannot clobber
+ * another that sits where it must go.  The child's own stack and pid_env
+ * are the only memory written (the parent waits, and reads neither).
+ */
+static void
+child_fds(const struct spawn_req *req, int *errfdp)
+{
+	int tmp[SPAWN_FDS_MAX], k = 0, errfd = *errfdp;
+	char digits[SPAWN_PID_DIGITS], *p;
+	pid_t pid;
+
+	/* The exec-status pipe may sit where a socket must go: move it too. */
+	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 3 + req->nfds)) == -1)
+		child_fail(*errfdp, SPAWN_SOCKETS, errno);
+	*errfdp = errfd;
+	for (int i = 0; i < req->nfds; i++)
+		if ((tmp[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC,
+		    3 + req->nfds)) == -1)
+			child_fail(errfd, SPAWN_SOCKETS, errno);
+	for (int i = 0; i < req->nfds; i++)
+		if (dup2(tmp[i], 3 + i) == -1)
+			child_fail(errfd, SPAWN_SOCKETS, errno);
+	if (req->pid_env == NULL)
+		return;
+	pid = getpid();
+	do
+		digits[k++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0 && k < SPAWN_PID_DIGITS);
+	p = req->pid_env + sizeof("LISTEN_PID=") - 1;
+	while (k > 0)
+		*p++ = digits[--k];
+	*p = '\0';
+}
+
 static void
 child(const struct spawn_req *req, int errfd, int nullfd)
 {
@@ -109,6 +145,8 @@ child(const struct spawn_req *req, int errfd, int nullfd)
 	    (req->err_fd != -1 && dup2(req->err_fd, STDERR_FILENO) == -1))
 		child_fail(errfd, SPAWN_STDOUT, errno);
 	cloexec_from_3();
+	if (req->nfds > 0)
+		child_fds(req, &errfd);
 	for (int i = 0; req->limits != NULL && i < LIMIT__COUNT; i++) {
 		struct rlimit rl = {
 			.rlim_cur = req->limits[i].soft,

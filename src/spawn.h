@@ -22,6 +22,7 @@
 	X(SETGID, "set the group of")					\
 	X(SETUID, "set the user of")					\
 	X(CHDIR, "change to the directory of")				\
+	X(SOCKETS, "pass the listening sockets to")			\
 	X(EXEC, "execute")
 
 #define AS_SPAWN_ENUM(e, s) SPAWN_##e,
@@ -58,7 +59,21 @@ struct spawn_req {
 	 * session, the terminal's foreground, and the terminal as stdin.
 	 */
 	bool		 foreground;
+	/*
+	 * Listening sockets (SPEC §15): they become fds 3, 4, ... in the
+	 * child, which writes its own pid into pid_env, an entry of envp
+	 * ("LISTEN_PID=" and room for the digits), as sd_listen_fds(3) wants.
+	 */
+	const int	*fds;
+	int		 nfds;
+	char		*pid_env;
 };
+
+/* The listening sockets one child may get. */
+#define SPAWN_FDS_MAX		64
+
+/* Room for the digits of a pid after "LISTEN_PID=". */
+#define SPAWN_PID_DIGITS	12
 
 /*
  * Starts argv in a new session.  On success returns the pid and stores the

@@ -144,6 +144,14 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 			    WEXITSTATUS(s->status));
 		if (s->state == SS_DONE)
 			sb_printf(b, ",\"finished_at\":%.3f", s->ended_wall);
+		if (s->conf->nlisten > 0) {
+			sb_printf(b, ",\"sockets\":[");
+			for (size_t j = 0; j < s->conf->nlisten; j++) {
+				sb_printf(b, "%s", j ? "," : "");
+				sb_json_string(b, s->conf->listen[j].text);
+			}
+			sb_printf(b, "]");
+		}
 		if (s->conf->disabled) {
 			sb_printf(b, ",\"disabled_by\":");
 			sb_json_string(b, s->conf->decided);

@@ -26,6 +26,7 @@
 #include "shutdown.h"
 #include "status.h"
 #include "supervisor.h"
+#include "watch.h"
 #include "svcnotify.h"
 
 static struct {
@@ -246,9 +247,22 @@ supervisor_unmet(const struct service *s, bool *disabled)
 	return d->conf->name;
 }
 
+/* Every service's watches as its config says, from now on. */
+static void
+arm_watches(void)
+{
+	for (size_t i = 0; i < sv.set.n; i++) {
+		struct service *s = sv.set.svcs[i];
+		const struct svc_rare *r = s->conf->rare;
+
+		watch_set(s, s->conf->name, r->watch, r->nwatch, r->watch_delay);
+	}
+}
+
 void
 supervisor_start(void)
 {
+	arm_watches();
 	for (size_t i = 0; i < sv.set.n; i++)
 		sv.set.svcs[i]->want_up =
 		    config_autostarts(sv.set.svcs[i]->conf);
@@ -563,6 +577,7 @@ supervisor_retire(struct service *s)
 {
 	sv.set.retired[sv.set.nretired++] = s;
 	s->retired = true;
+	watch_drop(s);
 	/* It keeps its svc_conf; the old config must not free it. */
 	sv.set.conf->services[s->conf->index] = NULL;
 }
@@ -583,6 +598,7 @@ supervisor_install(struct config *nc, struct service **svcs,
 	if (sv.log_level_fixed < 0)
 		log_set_level((enum log_level)nc->log_level);
 	sv.status_dirty = nc->status_file != NULL;
+	arm_watches();
 }
 
 void

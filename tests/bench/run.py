@@ -46,6 +46,10 @@ Workloads (issue 8's numbering; ../shared/bench/peers.py numbers its own):
       §12, §18).
   W-include  `corral -t` on a file that includes 1000 files of one service
       each (SPEC §13, §18): launch -> exit, the files in the page cache.
+  W-listen  100 `corralctl restart` of a service behind a socket corral owns
+      (listen = tcp:127.0.0.1:PORT, tests/integration/svc/listener), one
+      client connecting in a loop meanwhile: refused connections (goal 0)
+      and the longest connect -> answer (SPEC §15, §18).
 
 Every service is `sh -c ': > MARKER; exec sleep 100000'` unless noted: the
 marker dir is watched with inotify, so the moment the N-th service started is
@@ -102,8 +106,9 @@ STUCK_FULL = 60 * 1024   # W-stuck: bytes in the unread pipe before measuring
 STUCK_FLUSH_MS = 50
 STUCK_EXIT_MS = 10
 INCLUDE_FILES = 1000   # W-include: included files, one service each
+LISTEN_RESTARTS = 100  # W-listen: restarts behind an owned socket
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck",
-             "W-include"]
+             "W-include", "W-listen"]
 
 
 def log(msg):
@@ -177,6 +182,12 @@ FIGURES = [
     ("W-stuck.fill", "W-stuck launch -> 60 KiB in the unread pipe", "ms", "", None),
     ("W-include.check", "W-include corral -t, {include_files} included files of 1 service",
      "ms", "< 200", lambda m: m < 200),
+    ("W-listen.refused", "W-listen refused connections over {listen_restarts} restarts",
+     "", "0", lambda m: m == 0),
+    ("W-listen.max_wait", "W-listen longest connect -> answer during the restarts",
+     "ms", "", None),
+    ("W-listen.connections", "W-listen connections answered during the restarts",
+     "", "", None),
 ]
 FIGURE_KEYS = {f[0] for f in FIGURES}
 
@@ -938,6 +949,66 @@ def run_include(suite):
     suite.res.add("W-include.check", ms)
 
 
+def _listen_client(port, stop, out):
+    """Connects in a loop until stop is set; counts refusals, the longest wait."""
+    while not stop.is_set():
+        t0 = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+                c.recv(64)
+            out["ok"] += 1
+            out["max"] = max(out["max"], time.monotonic() - t0)
+        except ConnectionRefusedError:
+            out["refused"] += 1
+        except OSError as e:
+            out["errors"].append(str(e))
+
+
+def run_listen(suite):
+    """W-listen: restarts of a service behind an owned socket, a client in a loop."""
+    import threading
+    listener = Path(suite.corral_bin).parent / "svc" / "listener"
+    if not os.access(suite.ctl_bin, os.X_OK) or not os.access(listener, os.X_OK):
+        suite.res.mark("W-listen.refused", "skipped", "no corralctl or svc/listener")
+        return
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    run = suite.launch_corral("listen", lambda r: [
+        ("app", [str(listener), str(r.dir / "starts")], {"listen": f"tcp:127.0.0.1:{port}"})])
+    starts = run.dir / "starts"
+    sock = str(run.dir / "corral.sock")
+
+    def count():
+        return count_lines(starts) if starts.exists() else 0
+    deadline = time.monotonic() + 10
+    while count() < 1:
+        if time.monotonic() > deadline:
+            raise Failed("the listener did not start")
+        time.sleep(0.01)
+    stop, out = threading.Event(), {"ok": 0, "refused": 0, "max": 0.0, "errors": []}
+    client = threading.Thread(target=_listen_client, args=(port, stop, out))
+    client.start()
+    try:
+        for i in range(LISTEN_RESTARTS):
+            subprocess.run([str(suite.ctl_bin), "-s", sock, "restart", "app"], env=ENV,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+            deadline = time.monotonic() + 10
+            while count() < i + 2:
+                if time.monotonic() > deadline:
+                    raise Failed(f"restart {i + 1} did not start the service")
+                time.sleep(0.002)
+    finally:
+        stop.set()
+        client.join()
+    suite.res.add("W-listen.refused", out["refused"])
+    suite.res.add("W-listen.max_wait", out["max"] * 1e3)
+    suite.res.add("W-listen.connections", out["ok"])
+    for e in out["errors"][:3]:
+        suite.res.note("W-listen.refused", e)
+
+
 def fionread(fd):
     """Bytes waiting in a pipe, from its read end."""
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
@@ -1010,7 +1081,7 @@ def fmt(v, unit):
 def summarize(res, cfg):
     """One dict per figure, in table order, with statistics and verdict."""
     args = dict(cfg, slice=cfg["crash_window"] / cfg["crash_slices"],
-                include_files=INCLUDE_FILES)
+                include_files=INCLUDE_FILES, listen_restarts=LISTEN_RESTARTS)
     rows = []
     for key, label, unit, goal, test in FIGURES:
         c = res.data.get(key)
@@ -1200,6 +1271,9 @@ def main():
         if "W-include" in wls:
             phase(f"W-include corral -t, {INCLUDE_FILES} included files",
                   repeat(run_include, ["W-include.check"]))
+        if "W-listen" in wls:
+            phase(f"W-listen {LISTEN_RESTARTS} restarts behind an owned socket",
+                  repeat(run_listen, ["W-listen.refused"]))
     finally:
         teardown(suite.keep)
         if not suite.keep:

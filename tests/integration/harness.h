@@ -76,6 +76,8 @@ Suite		*suite_output(void);
 Suite		*suite_trust(void);
 Suite		*suite_compose(void);
 Suite		*suite_kinds(void);
+Suite		*suite_sockets(void);
+Suite		*suite_watch(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

@@ -70,6 +70,15 @@ static const struct change service_changes[] = {
 	{ "prepare", NULL, "/bin/true" },
 	{ "prepare_timeout", NULL, "5s" },
 	{ "stop_command", NULL, "/bin/true" },
+	{ "listen", NULL, "tcp:127.0.0.1:1" },
+	{ "listen", "tcp:127.0.0.1:1", "tcp:127.0.0.1:2" },
+	{ "listen_names", NULL, "http" },
+	{ "listen_mode", NULL, "0600" },
+	{ "listen_owner", NULL, "12345" },
+	{ "watch", NULL, "-/nonexistent/a.ini" },
+	{ "watch_action", NULL, "signal:HUP" },
+	{ "watch_action", "signal:HUP", "signal:USR1" },
+	{ "watch_delay", NULL, "5s" },
 	{ "ready_check", NULL, "/bin/true" },
 	{ "ready_interval", NULL, "2s" },
 	{ "ready_timeout", NULL, "10s" },
@@ -97,11 +106,15 @@ static const struct change corral_changes[] = {
 	{ "include", NULL, "/nonexistent/*.conf" },
 };
 
-/* SPEC §8: "services whose process would differ ... restart"; §13: type. */
+/*
+ * SPEC §8: "services whose process would differ ... restart"; §13: type
+ * and listen lines (and what decides which sockets it gets).
+ */
 static const char *const spec_restart[] = {
 	"command", "directory", "user", "group", "umask", "environment",
 	"limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-	"output", "notify", "type",
+	"output", "notify", "type", "listen", "listen_names", "listen_mode",
+	"listen_owner",
 };
 
 /* corral(8), RELOAD: "When its checks changed, they start over". */
