@@ -651,6 +651,22 @@ h_wait_text(const char *path, const char *text, int timeout_ms)
 }
 
 static bool
+has_lines(const void *arg)
+{
+	const struct text_arg *a = arg;
+
+	return h_count_lines(a->path, a->text) >= a->n;
+}
+
+bool
+h_wait_lines(const char *path, const char *text, int n, int timeout_ms)
+{
+	struct text_arg a = { .path = path, .text = text, .n = n };
+
+	return h_wait_until(has_lines, &a, timeout_ms);
+}
+
+static bool
 has_events(const void *arg)
 {
 	const struct text_arg *a = arg;

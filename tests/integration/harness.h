@@ -130,6 +130,8 @@ bool		 h_poll_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 bool		 h_wait_file(const char *path, int timeout_ms);
 bool		 h_wait_text(const char *path, const char *text, int timeout_ms);
+bool		 h_wait_lines(const char *path, const char *text, int n,
+		    int timeout_ms);
 bool		 h_wait_events(const char *path, const char *label, int n,
 		    int timeout_ms);
 bool		 h_wait_gone(pid_t pid, int timeout_ms);
