@@ -42,7 +42,7 @@ CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/log.c \
 	      src/ratelimit.c \
 	      src/children.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \
 	      src/report.c src/supervisor.c src/requests.c src/signals.c \
-	      src/creds.c src/sockets.c src/watch.c src/main.c
+	      src/creds.c src/sockets.c src/watch.c src/probe.c src/main.c
 CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -181,7 +181,7 @@ stress: $(BUILD)/corral $(BUILD)/corralctl
 # library objects are built with clang in their own tree; FUZZ_SECONDS per
 # target.  New inputs go to build-fuzz/corpus/, seeds stay in tests/fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = config values control notify output expand envfile
+FUZZ_TARGETS = config values control notify output expand envfile probe
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	     -fno-sanitize-recover=all
 

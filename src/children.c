@@ -22,12 +22,27 @@
 
 static children_eof_fn	*main_eof_fn;
 static children_eof_fn	*hook_eof_fn;
+static children_line_fn	*main_line_fn;
 
 void
 children_init(children_eof_fn *main_eof, children_eof_fn *hook_eof)
 {
 	main_eof_fn = main_eof;
 	hook_eof_fn = hook_eof;
+}
+
+void
+children_on_line(children_line_fn *fn)
+{
+	main_line_fn = fn;
+}
+
+/* The log: probe of c, whose main process's lines corral must see. */
+static bool
+taps_output(const struct svc_conf *c, enum child_kind kind)
+{
+	return kind == CHILD_MAIN && c->rare->ready_probe != NULL &&
+	    c->rare->ready_probe->kind == PROBE_LOG;
 }
 
 static char *
@@ -109,6 +124,8 @@ free_env(char **env, struct env_strings *own)
 struct child_io {
 	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
 	int		 fd;		/* output = null or file */
+	int		 tap_fd;	/* the file corral writes for a log: probe */
+	enum output_dest tap_dest;
 	gid_t		*groups;
 };
 
@@ -136,6 +153,10 @@ io_abort(struct child_io *io)
 			(void)close(io->pipes[i][0]);
 			io->pipes[i][0] = -1;
 		}
+	if (io->tap_fd != -1) {
+		(void)close(io->tap_fd);
+		io->tap_fd = -1;
+	}
 	io_close_child_ends(io);
 }
 
@@ -173,7 +194,7 @@ prepare_groups(const struct svc_conf *c, struct spawn_req *req,
  */
 static int
 open_file_sink(const struct svc_conf *c, const struct spawn_req *req,
-    const char *what)
+    const char *what, bool for_corral)
 {
 	const struct creds cr = { req->uid, req->gid, req->groups,
 	    req->ngroups };
@@ -193,6 +214,9 @@ open_file_sink(const struct svc_conf *c, const struct spawn_req *req,
 			    c->name, c->output_path, what, c->name);
 		return -1;
 	}
+	/* corral's own writes stay non-blocking: output.c counts what fails. */
+	if (for_corral)
+		return fd;
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
 		log_warn("%s: unable to make output file %s blocking", c->name,
@@ -234,7 +258,7 @@ prepare_output(const struct svc_conf *c, enum output_mode mode,
 		req->out_fd = req->err_fd = io->fd;
 		break;
 	case OUTPUT_FILE:
-		if ((io->fd = open_file_sink(c, req, what)) == -1)
+		if ((io->fd = open_file_sink(c, req, what, false)) == -1)
 			return -1;
 		req->out_fd = req->err_fd = io->fd;
 		break;
@@ -293,7 +317,7 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 
 	memset(io, 0, sizeof(*io));
 	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
-	io->fd = -1;
+	io->fd = io->tap_fd = -1;
 	req->out_fd = req->err_fd = -1;
 	req->limits = c->rare->limits;
 	req->umask = c->umask;
@@ -306,7 +330,17 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 		    what, c->name);
 		goto fail;
 	}
-	if (prepare_output(c, mode, what, req, io) == -1)
+	if (!taps_output(c, kind) || mode == OUTPUT_PREFIX) {
+		io->tap_dest = DEST_SINK;
+		if (prepare_output(c, mode, what, req, io) == -1)
+			goto fail;
+		return 0;
+	}
+	/* A log: probe reads the lines on their way to null or the file. */
+	io->tap_dest = mode == OUTPUT_FILE ? DEST_FILE : DEST_NONE;
+	if (prepare_output(c, OUTPUT_PREFIX, what, req, io) == -1 ||
+	    (mode == OUTPUT_FILE &&
+	    (io->tap_fd = open_file_sink(c, req, what, true)) == -1))
 		goto fail;
 	return 0;
 fail:
@@ -314,6 +348,26 @@ fail:
 	io_abort(io);
 	errno = saved;
 	return -1;
+}
+
+/* Both streams of a main process go past its log: probe first. */
+static void
+tap_output(struct service *s, struct child_io *io)
+{
+	int second = -1;
+
+	if (io->tap_dest == DEST_FILE &&
+	    (second = fcntl(io->tap_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("%s: unable to share output file %s between stdout "
+		    "and stderr; stderr's lines are dropped", s->conf->name,
+		    s->conf->output_path);
+	}
+	output_stream_tap(&s->io->out[0], main_line_fn, io->tap_dest,
+	    io->tap_fd);
+	output_stream_tap(&s->io->out[1], main_line_fn,
+	    io->tap_dest == DEST_FILE && second == -1 ? DEST_NONE : io->tap_dest,
+	    second);
+	io->tap_fd = -1;	/* the streams own it now */
 }
 
 /* After fork: the parent keeps only the read ends, and reads them. */
@@ -344,6 +398,8 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
 		    hook ? hook_eof_fn : main_eof_fn, s);
+	if (taps_output(s->conf, kind))
+		tap_output(s, io);
 }
 
 /*

@@ -33,6 +33,13 @@ enum child_kind {
 /* Called once a pipe of a main process (or hook) closed; ctx is its service. */
 typedef void children_eof_fn(struct output_stream *st, void *ctx);
 
+/* Called with each line of a main process whose ready_check is log:. */
+typedef void children_line_fn(struct output_stream *st, const char *line,
+    size_t len, void *ctx);
+
+/* Sets who hears those lines (health.c); before the first start. */
+void	children_on_line(children_line_fn *fn);
+
 /*
  * Sets who hears that an output pipe of a main process or of a hook
  * closed: the service may be down only once its pipes are.  Before the

@@ -515,6 +515,41 @@ apply_command(struct loader *ld, const struct use *u, char *base,
 	return 0;
 }
 
+/*
+ * ready_check and health_check: a command, or a built-in probe parsed and
+ * looked up now, so that the loop never waits on a name server.  A
+ * disabled service's host is not looked up: it may exist only where the
+ * service would run.
+ */
+static int
+apply_check(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	struct svc_rare *r = (struct svc_rare *)(void *)base;
+	bool ready = u->e->key->off == offsetof(struct svc_rare, ready_check);
+	struct probe **pp = ready ? &r->ready_probe : &r->health_probe;
+	struct probe *p;
+	char why[PROBE_ERR_MAX];
+
+	if (!probe_is_builtin(u->value))
+		return apply_command(ld, u, base, err);
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		ld->oom = true;
+		return 0;
+	}
+	if (probe_parse(u->value, ready, p, why) == -1 ||
+	    (!u->svc->disabled && probe_resolve(p, why) == -1)) {
+		probe_free(p);
+		free(p);
+		snprintf(err, VALUE_ERR_MAX, "%s", why);
+		return -1;
+	}
+	if ((*AT(char *, u->e->key->off) = strdup(u->value)) == NULL)
+		ld->oom = true;
+	*pp = p;
+	return 0;
+}
+
 /* A service's directory may be relative (to corral's); corral's own not. */
 static int
 apply_path(struct loader *ld, const struct use *u, char *base,
@@ -697,6 +732,7 @@ static apply_fn *const appliers[KT__COUNT] = {
 	[KT_OWNER] = apply_owner,
 	[KT_WATCH] = apply_watch,
 	[KT_WATCH_ACTION] = apply_watch_action,
+	[KT_CHECK] = apply_check,
 };
 
 /*

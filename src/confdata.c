@@ -60,6 +60,7 @@ svc_new(const char *name, int line, unsigned index)
 	s->kill_signal = SIGKILL;
 	s->stop_timeout = NAN;			/* NAN: inherit [corral]'s */
 	s->cleanup_timeout = NAN;
+	s->check_timeout = NAN;
 	s->umask = -1;
 	s->rare = &svc_rare_defaults;
 	s->ready_timeout = 60;
@@ -90,6 +91,10 @@ rare_free(const struct svc_rare *r)
 	free(r->ready_check_argv);
 	free(r->health_check);
 	free(r->health_check_argv);
+	probe_free(r->ready_probe);
+	free(r->ready_probe);
+	probe_free(r->health_probe);
+	free(r->health_probe);
 	free(r->prepare);
 	free(r->prepare_argv);
 	free(r->stop_command);
@@ -166,6 +171,7 @@ config_default(void)
 		return NULL;
 	c->stop_timeout = 10;
 	c->cleanup_timeout = 30;
+	c->check_timeout = 2;
 	c->shutdown_order = ORDER_PARALLEL;
 	c->shutdown_deadline = 0;
 	c->forward_signals = (UINT64_C(1) << (SIGUSR1 - 1)) |

@@ -160,6 +160,8 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_OWNER] = same_string,
 	[KT_WATCH] = same_words,
 	[KT_WATCH_ACTION] = same_watch_action,
+	/* As written: a host name's address is looked up again either way. */
+	[KT_CHECK] = same_string,
 };
 
 static const char *

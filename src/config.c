@@ -119,6 +119,26 @@ set_watchdog(struct loader *ld, struct svc_conf *s)
 	}
 }
 
+/* What a built-in probe needs of the keys beside it. */
+static void
+check_probes(struct loader *ld, const struct section *sec,
+    const struct svc_conf *s)
+{
+	const struct probe *p = s->rare->ready_probe;
+	int line = entry_line(ld, sec, "check_timeout");
+
+	if (s->check_timeout <= 0 && (p != NULL || s->rare->health_probe))
+		err_at(ld, sec->file, line ? line : sec->line, "[service:%s] "
+		    "check_timeout%s: a probe's try needs more than 0s",
+		    sec->name, line ? "" : " (from [corral])");
+	if (p != NULL && p->kind == PROBE_LOG && s->output == OUTPUT_INHERIT)
+		err_at(ld, sec->file, entry_line(ld, sec, "ready_check"),
+		    "[service:%s] ready_check: log: reads the service's "
+		    "output, which output = inherit hands straight to "
+		    "corral's (set output = prefix, null or file:PATH)",
+		    sec->name);
+}
+
 /*
  * What one key cannot check.  Messages name the section, not the instance:
  * the instances of a section share its lines, and so are told once.
@@ -133,13 +153,16 @@ resolve_service(struct loader *ld, const struct section *sec,
 		s->stop_timeout = c->stop_timeout;
 	if (isnan(s->cleanup_timeout))
 		s->cleanup_timeout = c->cleanup_timeout;
+	if (isnan(s->check_timeout))
+		s->check_timeout = c->check_timeout;
 	set_watchdog(ld, s);
-	if (s->rare->ready_interval <= 0 && s->rare->ready_check_argv != NULL)
+	if (s->rare->ready_interval <= 0 && s->rare->ready_check != NULL)
 		err_at(ld, sec->file, sec->line, "[service:%s]: ready_interval "
 		    "must be more than 0", sec->name);
-	if (s->rare->health_interval <= 0 && s->rare->health_check_argv != NULL)
+	if (s->rare->health_interval <= 0 && s->rare->health_check != NULL)
 		err_at(ld, sec->file, sec->line, "[service:%s]: health_interval "
 		    "must be more than 0", sec->name);
+	check_probes(ld, sec, s);
 	if (s->argv == NULL && entry_line(ld, sec, "command") == 0)
 		err_at(ld, sec->file, sec->line, "[service:%s]: no command (add "
 		    "'command = PROGRAM ARGS...')", sec->name);
@@ -301,6 +324,7 @@ config_add_main(struct config *c, char *const argv[], struct diag *d)
 	s->restart = RESTART_NEVER;
 	s->stop_timeout = c->stop_timeout;
 	s->cleanup_timeout = c->cleanup_timeout;
+	s->check_timeout = c->check_timeout;
 	s->argv = malloc((argc + 1) * sizeof(char *) + len);
 	s->command = malloc(len + 1);
 	s->after_idx = calloc(1, sizeof(*s->after_idx));

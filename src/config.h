@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "probe.h"
 #include "sockets.h"
 #include "values.h"
 
@@ -55,10 +56,12 @@ struct svc_rare {
 	struct limit	 limits[LIMIT__COUNT];
 	struct exit_set	 success_codes;
 	char		*ready_check;		/* as written; NULL: none */
-	char		**ready_check_argv;
+	char		**ready_check_argv;	/* NULL for a built-in probe */
+	struct probe	*ready_probe;		/* NULL for a command */
 	double		 ready_interval;
 	char		*health_check;
 	char		**health_check_argv;
+	struct probe	*health_probe;
 	double		 health_interval;
 	double		 health_timeout;
 	unsigned	 health_retries;
@@ -129,6 +132,7 @@ struct svc_conf {
 	char		**cleanup_argv;
 	double		 cleanup_timeout;	/* resolved against [corral] */
 	double		 ready_timeout;		/* for ready_check and notify */
+	double		 check_timeout;		/* a probe's try; as stop_timeout */
 
 	char		**after;		/* names; NULL-terminated */
 	size_t		 nafter;
@@ -157,6 +161,7 @@ struct config {
 	size_t		 ninclude;
 	double		 stop_timeout;
 	double		 cleanup_timeout;
+	double		 check_timeout;
 	enum shutdown_order shutdown_order;
 	double		 shutdown_deadline;	/* 0: none */
 	uint64_t	 forward_signals;	/* bit (sig - 1) */

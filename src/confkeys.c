@@ -44,6 +44,7 @@
 const struct key conf_keys[] = {
 	G(stop_timeout, KT_DURATION_INF, RC_IN_PLACE),
 	G(cleanup_timeout, KT_DURATION_INF, RC_IN_PLACE),
+	G(check_timeout, KT_DURATION, RC_IN_PLACE),
 	G(shutdown_order, KT_ORDER, RC_IN_PLACE),
 	G(shutdown_deadline, KT_DURATION_INF, RC_IN_PLACE),
 	G(forward_signals, KT_SIGSET, RC_IN_PLACE),
@@ -99,14 +100,15 @@ const struct key conf_keys[] = {
 	R2(watch, KT_WATCH, nwatch, RC_IN_PLACE),
 	R2(watch_action, KT_WATCH_ACTION, watch_signal, RC_IN_PLACE),
 	R(watch_delay, KT_DURATION, RC_IN_PLACE),
-	R2(ready_check, KT_COMMAND, ready_check_argv, RC_CHECKS),
+	R2(ready_check, KT_CHECK, ready_check_argv, RC_CHECKS),
 	R(ready_interval, KT_DURATION, RC_CHECKS),
 	S(ready_timeout, KT_DURATION_INF, RC_IN_PLACE),
 	S(notify, KT_BOOL, RC_RESTART),
-	R2(health_check, KT_COMMAND, health_check_argv, RC_CHECKS),
+	R2(health_check, KT_CHECK, health_check_argv, RC_CHECKS),
 	R(health_interval, KT_DURATION, RC_CHECKS),
 	R(health_timeout, KT_DURATION, RC_CHECKS),
 	R(health_retries, KT_UINT, RC_CHECKS),
+	S(check_timeout, KT_DURATION, RC_CHECKS),
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

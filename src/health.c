@@ -31,12 +31,21 @@ static const struct health_ops	*h_ops;
 
 static void	check_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	watchdog_cb(struct ev_loop *, ev_timer *, int);
+static void	probe_done(struct probe_run *, bool, const char *);
 
 static bool
 needs_health(const struct svc_conf *c)
 {
-	return c->notify || c->rare->ready_check_argv != NULL ||
-	    c->rare->health_check_argv != NULL || c->rare->watchdog > 0;
+	return c->notify || c->rare->ready_check != NULL ||
+	    c->rare->health_check != NULL || c->rare->watchdog > 0;
+}
+
+/* A log: probe waits for a line: it has no tries to time. */
+static bool
+ready_tries(const struct svc_conf *c)
+{
+	return c->rare->ready_check != NULL && (c->rare->ready_probe == NULL ||
+	    c->rare->ready_probe->kind != PROBE_LOG);
 }
 
 int
@@ -53,6 +62,7 @@ health_prepare(struct service *s, const struct svc_conf *c)
 	ev_init(&h->check_w, check_timer_cb);
 	ev_init(&h->watchdog_w, watchdog_cb);
 	h->check_w.data = h->watchdog_w.data = s;
+	probe_run_init(&h->probe, probe_done, s);
 	s->health = h;
 	return 0;
 }
@@ -64,6 +74,7 @@ health_new_run(struct service *s)
 
 	if (h != NULL) {
 		h->health_last = -1;
+		h->check_why[0] = '\0';
 		free(h->status_text);
 		h->status_text = NULL;
 	}
@@ -78,6 +89,7 @@ health_stop(struct service *s)
 		return;
 	ev_timer_stop(h_loop, &h->check_w);
 	ev_timer_stop(h_loop, &h->watchdog_w);
+	probe_cancel(h_loop, &h->probe);
 	if (h->check_pid != 0) {
 		if (kill(-h->check_pid, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("%s: unable to kill check %d", s->conf->name,
@@ -93,9 +105,15 @@ run_check(struct service *s)
 {
 	struct service_health *h = s->health;
 	bool ready = s->state == SS_STARTING;
+	const struct probe *p = ready ? s->conf->rare->ready_probe :
+	    s->conf->rare->health_probe;
 	pid_t pid;
 	int fd;
 
+	if (p != NULL) {
+		probe_start(h_loop, &h->probe, p, s->conf->check_timeout);
+		return;
+	}
 	pid = children_start(s, ready ? CHILD_READY_CHECK : CHILD_HEALTH_CHECK,
 	    NULL, 0, &fd);
 	if (pid == -1) {
@@ -142,23 +160,24 @@ failed(struct service *s, const char *why)
 	h_ops->event(s, SE_STOP);
 }
 
-void
-health_check_ended(struct service *s, pid_t pid, int status)
+/*
+ * What a try of a check found, a process's or a probe's: why is why it
+ * failed.  Readiness tries again at ready_interval; health counts.
+ */
+static void
+judged(struct service *s, bool ok, const char *why)
 {
 	struct service_health *h = s->health;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    !h->check_timed_out;
-	char st[64];
 
-	if (pid != h->check_pid)
-		return;			/* stopped by health_stop() */
-	h->check_pid = 0;
+	if (!ok)
+		snprintf(h->check_why, sizeof(h->check_why), "%s", why);
 	if (s->state == SS_STARTING) {
 		if (ok) {
 			h_ops->event(s, SE_READY);
 			return;
 		}
-		log_debug("%s: not ready yet", s->conf->name);
+		log_debug("%s: not ready yet: %s", s->conf->name, why);
+		h_ops->changed();
 		timer_arm(h_loop, &h->check_w, s->conf->rare->ready_interval);
 		return;
 	}
@@ -172,20 +191,58 @@ health_check_ended(struct service *s, pid_t pid, int status)
 		timer_arm(h_loop, &h->check_w, s->conf->rare->health_interval);
 		return;
 	}
-	describe_status(status, st, sizeof(st));
 	h->health_fails++;
-	log_warnx("%s: health check failed (%s%s), %u of %u", s->conf->name,
-	    h->check_timed_out ? "timed out, " : "", st, h->health_fails,
-	    s->conf->rare->health_retries);
+	log_warnx("%s: health check failed (%s), %u of %u", s->conf->name, why,
+	    h->health_fails, s->conf->rare->health_retries);
 	if (h->health_fails >= s->conf->rare->health_retries) {
-		char why[64];
+		char text[64];
 
-		snprintf(why, sizeof(why), "%u health checks failed in a row",
+		snprintf(text, sizeof(text), "%u health checks failed in a row",
 		    h->health_fails);
-		failed(s, why);
+		failed(s, text);
 		return;
 	}
 	timer_arm(h_loop, &h->check_w, s->conf->rare->health_interval);
+}
+
+void
+health_check_ended(struct service *s, pid_t pid, int status)
+{
+	struct service_health *h = s->health;
+	char why[PROBE_WHY_MAX], st[64];
+
+	if (pid != h->check_pid)
+		return;			/* stopped by health_stop() */
+	h->check_pid = 0;
+	describe_status(status, st, sizeof(st));
+	snprintf(why, sizeof(why), "%s%s", h->check_timed_out ?
+	    "timed out, " : "", st);
+	judged(s, WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    !h->check_timed_out, why);
+}
+
+static void
+probe_done(struct probe_run *r, bool ok, const char *why)
+{
+	judged(r->ctx, ok, why);
+}
+
+/* A line of a main process whose ready_check is log:. */
+static void
+heard_line(struct output_stream *st, const char *line, size_t len, void *ctx)
+{
+	struct service *s = ctx;
+
+	(void)st;
+	/*
+	 * The service may be stopping, or ready already: then lines pass.
+	 * As with READY=1, a line may come before corral has read that the
+	 * exec succeeded: only the program can have written it.
+	 */
+	if (s->state == SS_STARTING && s->conf->rare->ready_probe != NULL &&
+	    s->conf->rare->ready_probe->kind == PROBE_LOG &&
+	    probe_log_matches(s->conf->rare->ready_probe, line, len))
+		h_ops->event(s, SE_READY);
 }
 
 static void
@@ -241,6 +298,7 @@ health_init(struct ev_loop *loop, struct pidmap *pids,
 	h_pids = pids;
 	h_ops = ops;
 	svcnotify_init(loop, notified);
+	children_on_line(heard_line);
 }
 
 void
@@ -249,7 +307,7 @@ health_watch_readiness(struct service *s)
 	const struct svc_conf *c = s->conf;
 
 	health_stop(s);
-	if (c->rare->ready_check_argv != NULL)
+	if (ready_tries(c))
 		timer_arm(h_loop, &s->health->check_w, c->rare->ready_interval);
 }
 
@@ -265,7 +323,7 @@ health_watch(struct service *s)
 	/* Results of the checks it had before a reload say nothing now. */
 	h->health_last = -1;
 	h->health_fails = 0;
-	if (c->rare->health_check_argv != NULL)
+	if (c->rare->health_check != NULL)
 		timer_arm(h_loop, &h->check_w, c->rare->health_interval);
 	if (c->rare->watchdog > 0) {
 		ev_timer_set(&h->watchdog_w, 0, c->rare->watchdog);
@@ -276,7 +334,7 @@ health_watch(struct service *s)
 bool
 health_waits_ready(const struct service *s)
 {
-	return s->conf->rare->ready_check_argv != NULL || s->conf->notify;
+	return s->conf->rare->ready_check != NULL || s->conf->notify;
 }
 
 /*

@@ -7,8 +7,9 @@
  * state but never sets it, and what it finds goes to the supervisor only
  * through the health_ops given to health_init().  Calls go one way: the
  * supervisor (and reload, in requests.c) calls in; health.c calls out only
- * to children.c (to start a check) and svcnotify.c (to hear datagrams),
- * neither of which calls back but through a pointer.
+ * to children.c (to start a check, and to hear the lines a log: probe
+ * matches), probe.c (to run a built-in probe) and svcnotify.c (to hear
+ * datagrams), none of which calls back but through a pointer.
  */
 #ifndef CORRAL_HEALTH_H
 #define CORRAL_HEALTH_H
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "pidmap.h"
+#include "probe.h"
 #include "ratelimit.h"
 #include "service.h"
 
@@ -27,9 +29,14 @@
  * health_prepare(), so that services without them carry no idle watchers.
  */
 struct service_health {
-	/* ready_check and health_check: at most one process at a time. */
+	/*
+	 * ready_check and health_check: at most one try at a time, a
+	 * process or a built-in probe's attempt.
+	 */
 	pid_t		 check_pid;
 	bool		 check_timed_out;
+	struct probe_run probe;
+	char		 check_why[PROBE_WHY_MAX];	/* last failed try; "" */
 	unsigned	 health_fails;	/* in a row */
 	int		 health_last;	/* -1 none yet, 0 failed, 1 passed */
 	double		 health_at;	/* wall clock of the last result */

@@ -57,6 +57,27 @@ released(struct sink_account *a)
 	}
 }
 
+/*
+ * A line for a file corral writes itself.  The descriptor is non-blocking:
+ * a FIFO whose reader stalls costs lines (dropped and counted), never the
+ * loop; a regular file takes every write.
+ */
+static void
+write_file(struct output_stream *st, const struct iovec *iov)
+{
+	ssize_t n;
+
+	do
+		n = writev(st->file_fd, iov, 2);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)(iov[0].iov_len + iov[1].iov_len))
+		return;
+	if (st->file_dropped++ == 0)
+		log_warnx("%s: output file did not take a line (%s); lines it "
+		    "does not take are dropped and counted", st->prefix,
+		    n == -1 ? strerror(errno) : "short write");
+}
+
 static void
 emit(struct output_stream *st, const char *line, size_t len)
 {
@@ -67,9 +88,20 @@ emit(struct output_stream *st, const char *line, size_t len)
 		{ (void *)(uintptr_t)"\n", 1 },
 	};
 
-	sink_relay(st->to, &st->acct, iov, 4);
-	if (st->acct.queued >= OUTPUT_QUEUE_MAX)
-		pause_stream(st);
+	if (st->on_line != NULL)
+		st->on_line(st, line, len, st->ctx);
+	switch (st->dest) {
+	case DEST_SINK:
+		sink_relay(st->to, &st->acct, iov, 4);
+		if (st->acct.queued >= OUTPUT_QUEUE_MAX)
+			pause_stream(st);
+		break;
+	case DEST_FILE:
+		write_file(st, iov + 2);
+		break;
+	case DEST_NONE:
+		break;
+	}
 }
 
 size_t
@@ -259,8 +291,22 @@ output_stream_open(struct output_stream *st, int fd, int to,
 	st->just_split = false;
 	st->on_eof = on_eof;
 	st->ctx = ctx;
+	st->dest = DEST_SINK;
+	st->file_fd = -1;
+	st->file_dropped = 0;
+	st->on_line = NULL;
 	ev_io_init(&st->w, stream_read_cb, fd, EV_READ);
 	ev_io_start(out_loop, &st->w);
+}
+
+void
+output_stream_tap(struct output_stream *st,
+    void (*on_line)(struct output_stream *, const char *, size_t, void *),
+    enum output_dest dest, int file_fd)
+{
+	st->on_line = on_line;
+	st->dest = dest;
+	st->file_fd = file_fd;
 }
 
 void
@@ -341,4 +387,13 @@ output_stream_close(struct output_stream *st)
 	sink_disown(&st->acct);
 	st->paused = false;
 	st->finishing = false;
+	if (st->file_fd != -1) {
+		if (st->file_dropped > 0)
+			log_warnx("%s: %lu lines the output file did not take "
+			    "were dropped", st->prefix, st->file_dropped);
+		(void)close(st->file_fd);	/* each line went out whole */
+		st->file_fd = -1;
+	}
+	st->on_line = NULL;
+	st->dest = DEST_SINK;
 }

@@ -23,11 +23,24 @@
 #define OUTPUT_LINE_MAX		8192
 #define OUTPUT_QUEUE_MAX	(64 * 1024)
 
+/*
+ * Where a stream's lines go: corral's stdout or stderr (prefix), a file
+ * corral writes (output = file with a log: probe), or nowhere (null with
+ * one).  The last two exist because a log: probe needs the lines.
+ */
+enum output_dest { DEST_SINK, DEST_FILE, DEST_NONE };
+
 struct output_stream {
 	int		 fd;		/* read end of the pipe, or -1 at EOF */
 	ev_io		 w;
 	char		 prefix[80];	/* "web" or "web/cleanup" */
 	enum sink_id	 to;
+	enum output_dest dest;		/* DEST_SINK unless output_stream_tap() */
+	int		 file_fd;	/* DEST_FILE: non-blocking, owned */
+	unsigned long	 file_dropped;	/* lines the file did not take */
+	/* Called with each line before it goes on; NULL: none. */
+	void		(*on_line)(struct output_stream *, const char *, size_t,
+			    void *);
 	struct sink_account acct;	/* its lines waiting in the sink */
 	bool		 paused;	/* back-pressure: not reading */
 	bool		 finishing;	/* its writer ended: close when read out */
@@ -49,6 +62,14 @@ void	output_init(struct ev_loop *loop);
 void	output_stream_open(struct output_stream *st, int fd, int to,
 	    const char *prefix, void (*on_eof)(struct output_stream *, void *),
 	    void *ctx);
+
+/*
+ * After output_stream_open(): each line goes to on_line (with the stream's
+ * ctx) first, then to dest; file_fd (DEST_FILE) is the stream's to close.
+ */
+void	output_stream_tap(struct output_stream *st,
+	    void (*on_line)(struct output_stream *, const char *, size_t, void *),
+	    enum output_dest dest, int file_fd);
 
 /*
  * Reads what is readable now, without blocking and within the bound; for a

@@ -341,6 +341,62 @@ print_watches(const struct config *c, FILE *out)
 	}
 }
 
+/* One check of a service as -t -v shows it: what, where, how often. */
+static void
+print_check(const char **name, const char *what, const char *text,
+    const struct probe *p, double timeout, double every, FILE *out)
+{
+	char addr[128], t[32], e[32];
+
+	format_duration(every, e, sizeof(e));
+	fprintf(out, "  %-20s %s %s", *name, what, text);
+	*name = "";
+	if (p == NULL) {
+		fprintf(out, " (command, every %s)\n", e);
+		return;
+	}
+	probe_address(p, addr, sizeof(addr));
+	format_duration(timeout, t, sizeof(t));
+	if (p->kind == PROBE_LOG)
+		fprintf(out, " (a line of its output)\n");
+	else
+		fprintf(out, " (%s, %s a try, every %s)\n", addr, t, e);
+}
+
+/* What each service requires and how it is judged ready and well. */
+static void
+print_checks(const struct config *c, FILE *out)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->nservices; i++) {
+		const struct svc_conf *s = c->services[i];
+		const struct svc_rare *r = s->rare;
+		const char *name = s->name;
+
+		if (s->disabled || (s->nrequires == 0 && r->ready_check == NULL &&
+		    r->health_check == NULL))
+			continue;
+		if (!any)
+			fprintf(out, "requirements and checks:\n");
+		any = true;
+		if (s->nrequires > 0) {
+			fprintf(out, "  %-20s requires", name);
+			name = "";
+			for (size_t j = 0; j < s->nrequires; j++)
+				fprintf(out, " %s", s->requires[j]);
+			fprintf(out, "\n");
+		}
+		if (r->ready_check != NULL)
+			print_check(&name, "ready", r->ready_check, r->ready_probe,
+			    s->check_timeout, r->ready_interval, out);
+		if (r->health_check != NULL)
+			print_check(&name, "health", r->health_check,
+			    r->health_probe,
+			    s->check_timeout, r->health_interval, out);
+	}
+}
+
 /* The sockets each service gets (SPEC §15), when any does. */
 static void
 print_sockets(const struct config *c, FILE *out)
@@ -371,6 +427,7 @@ plan_print(const struct config *c, const struct plan *p, FILE *out)
 
 	print_selection(c, out);
 	print_sockets(c, out);
+	print_checks(c, out);
 	print_watches(c, out);
 	fprintf(out, "start order:\n");
 	for (unsigned w = 0; w < p->nwaves; w++) {

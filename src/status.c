@@ -92,8 +92,11 @@ note_of(const struct service *s, const struct status_list *l, char *buf,
 	if (h->status_text != NULL)
 		snprintf(buf, len, "%s", h->status_text);
 	else if (s->state == SS_RUNNING && h->health_last == 0)
-		snprintf(buf, len, "health check failing (%u of %u)",
-		    h->health_fails, s->conf->rare->health_retries);
+		snprintf(buf, len, "health check failing (%u of %u): %s",
+		    h->health_fails, s->conf->rare->health_retries,
+		    h->check_why);
+	else if (s->state == SS_STARTING && h->check_why[0] != '\0')
+		snprintf(buf, len, "not ready: %s", h->check_why);
 }
 
 void
@@ -160,10 +163,21 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 			sb_printf(b, ",\"status_text\":");
 			sb_json_string(b, h->status_text);
 		}
-		if (h != NULL && h->health_last >= 0)
+		if (h != NULL && h->health_last >= 0) {
 			sb_printf(b, ",\"health\":{\"last\":\"%s\",\"at\":%.3f,"
-			    "\"fails_in_a_row\":%u}", h->health_last ? "pass" :
+			    "\"fails_in_a_row\":%u", h->health_last ? "pass" :
 			    "fail", h->health_at, h->health_fails);
+			if (h->health_last == 0) {
+				sb_printf(b, ",\"reason\":");
+				sb_json_string(b, h->check_why);
+			}
+			sb_printf(b, "}");
+		}
+		if (h != NULL && s->state == SS_STARTING &&
+		    h->check_why[0] != '\0') {
+			sb_printf(b, ",\"not_ready\":");
+			sb_json_string(b, h->check_why);
+		}
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "]}\n");

@@ -84,4 +84,7 @@ const char	*cu_var(const char *words, const char *name);
  */
 char		*cu_slurp(const char *path, size_t *len);
 
+/* A port of 127.0.0.1 that nothing listens on now. */
+int		 cu_free_port(void);
+
 #endif

@@ -78,6 +78,7 @@ Suite		*suite_compose(void);
 Suite		*suite_kinds(void);
 Suite		*suite_sockets(void);
 Suite		*suite_watch(void);
+Suite		*suite_probes(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

@@ -27,21 +27,6 @@
 	"status_file = @T@/status.json\n" \
 	"\n"
 
-/* A port of 127.0.0.1 that nothing listens on now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert(fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 /*
  * Connects to port (or the unix path) and reads the answer, within
  * H_WAIT_MS; NULL with errno set when the connection was refused or no
@@ -96,7 +81,7 @@ field(const char *file, int nth, const char *word)
 
 START_TEST(owned_sockets_survive_restarts)
 {
-	int port = free_port(), refused = 0, answered = 0;
+	int port = cu_free_port(), refused = 0, answered = 0;
 	const char *sock = h_path("ctl.sock"), *app = h_path("app");
 	struct h_proc *c = h_corral(h_fmt(HEAD
 	    "[service:app]\n"
@@ -152,7 +137,7 @@ START_TEST(reload_keeps_a_kept_line_and_moves_a_changed_one)
 	    "listen = tcp:127.0.0.1:%d\n"
 	    "command = @SVC@/listener @T@/app\n"
 	    "%s";
-	int port = free_port(), port2 = free_port();
+	int port = cu_free_port(), port2 = cu_free_port();
 	const char *sock = h_path("ctl.sock"), *app = h_path("app");
 	struct h_proc *c = h_corral(h_fmt(conf, port, ""));
 	const char *ino;
@@ -250,7 +235,7 @@ START_TEST(bad_addresses_and_binds)
 	const char *argv[] = { getenv("CORRAL_BIN"), "-t", "-c", conf, NULL };
 	struct h_proc *p = h_spawn("check", NULL, argv);
 	const char *err;
-	int fd, port = free_port();
+	int fd, port = cu_free_port();
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 
 	ck_assert(h_wait_exit(p, H_WAIT_MS));

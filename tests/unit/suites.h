@@ -22,6 +22,7 @@
 	X(compose_suite) \
 	X(expand_suite) \
 	X(envfile_suite) \
+	X(probe_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
