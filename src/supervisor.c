@@ -230,6 +230,12 @@ release_waiting_stops(void)
 			continue;
 		}
 		w->stop_waits = false;
+		/*
+		 * A stop that keeps it wanted (a failed health check) is moot
+		 * once it ended on its own meanwhile: its restart policy rules.
+		 */
+		if (w->want_up && !service_is_live(w))
+			continue;
 		if (service_transition(w->state, SE_STOP)->next != SS_NONE)
 			lifecycle_dispatch(w, SE_STOP);
 	}
@@ -471,8 +477,21 @@ mark_status_dirty(void)
 	sv.status_dirty = sv.set.conf->status_file != NULL;
 }
 
+/*
+ * What health.c finds: a stop for a failed check goes through
+ * supervisor_stop(), so that what requires the service stops first.
+ */
+static void
+health_event(struct service *s, enum svc_event ev)
+{
+	if (ev == SE_STOP)
+		supervisor_stop(s);
+	else
+		lifecycle_dispatch(s, ev);
+}
+
 static const struct health_ops health_ops = {
-	.event = lifecycle_dispatch,
+	.event = health_event,
 	.changed = mark_status_dirty,
 };
 

@@ -144,6 +144,40 @@ START_TEST(http_health_probe_restarts)
 END_TEST
 
 /*
+ * A failed health check restarts the service; what requires it is stopped
+ * first (reason dependency), as for any stop of a requirement.
+ */
+START_TEST(health_restart_stops_requirers_first)
+{
+	int dead = cu_free_port();
+	struct h_proc *c = h_corral(h_fmt(HEAD
+	    "[service:db]\n"
+	    "command = @SVC@/catch @T@/db TERM=die\n"
+	    "health_check = tcp:127.0.0.1:%d\n"
+	    "health_interval = 300ms\n"
+	    "health_retries = 1\n"
+	    "[service:app]\n"
+	    "requires = db\n"
+	    "command = @SVC@/catch @T@/app TERM=die\n"
+	    "cleanup = @SVC@/stamp -e @T@/hooks app\n", dead));
+
+	ck_assert_msg(h_wait_events(h_path("db"), "TERM", 1, H_WAIT_MS) &&
+	    h_wait_events(h_path("app"), "TERM", 1, H_WAIT_MS),
+	    "db or app got no TERM; %s", h_ctx(c));
+	ck_assert_msg(h_event(h_path("app"), "TERM", 0).ns <
+	    h_event(h_path("db"), "TERM", 0).ns, "app should stop before db; "
+	    "%s", h_ctx(c));
+	ck_assert_str_eq(cu_var(h_event(h_path("hooks"), "app", 0).rest,
+	    "CORRAL_REASON"), "dependency");
+	ck_assert_msg(h_wait_events(h_path("db"), "start", 2, H_WAIT_MS) &&
+	    h_wait_events(h_path("app"), "start", 2, H_WAIT_MS),
+	    "db and app did not start again; %s", h_ctx(c));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+}
+END_TEST
+
+/*
  * log: is ready at the first matching line of stdout or stderr, whatever
  * the sinks: with output = file the lines still reach the file.
  */
@@ -230,6 +264,7 @@ suite_probes(void)
 	h_add(s, http_probe_gates_readiness, 30);
 	h_add(s, bad_targets_are_failed_tries, 30);
 	h_add(s, http_health_probe_restarts, 30);
+	h_add(s, health_restart_stops_requirers_first, 30);
 	h_add(s, log_probe_reads_the_output, 30);
 	h_add(s, bad_probes_are_config_errors, 30);
 	return s;
