@@ -42,7 +42,7 @@ CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/log.c \
 	      src/ratelimit.c \
 	      src/children.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \
 	      src/report.c src/supervisor.c src/requests.c src/signals.c \
-	      src/creds.c src/sockets.c src/watch.c src/probe.c src/main.c
+	      src/creds.c src/sysdb.c src/sockets.c src/watch.c src/probe.c src/main.c
 CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -90,6 +90,37 @@ $(BUILD)/corral: $(LIB_OBJS) $(BUILD)/obj/main.o
 
 $(BUILD)/corralctl: $(BUILD)/obj/ctl.o $(BUILD)/obj/ctlpath.o $(BUILD)/obj/verbs.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# The static pair (SPEC §17): one file to COPY into any image, scratch
+# included.  Built apart, with SYSDB_FILES (sysdb.h: /etc/passwd, /etc/group
+# and /etc/hosts read directly, since a static binary cannot load NSS
+# modules), linked with Debian's libev.a and libinih.a and stripped.
+STATIC_PACKAGES = libev-dev libinih-dev libc6-dev
+STATIC_LIBS = -l:libinih.a -l:libev.a -lm
+STATIC_CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/static/%.o)
+
+static: $(BUILD)/corral-static $(BUILD)/corralctl-static
+
+$(BUILD)/.static-ok: | $(BUILD)/.deps-ok
+	@$(call need,$(STATIC_PACKAGES),exit 1)
+	@for a in libev.a libinih.a libc.a; do \
+		$(CC) -print-file-name=$$a | grep -q / || \
+		    { echo "$$a not found: install $(STATIC_PACKAGES)"; exit 1; }; \
+	done
+	@touch $@
+
+$(BUILD)/static/%.o: src/%.c | $(BUILD)/.static-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DSYSDB_FILES $(WARN) $(DEP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# --fatal-warnings: glibc warns when a static binary would need NSS.
+$(BUILD)/corral-static: $(STATIC_CORRAL_OBJS)
+	$(CC) -static -s -Wl,--fatal-warnings $(CFLAGS) $(LDFLAGS) -o $@ $^ \
+	    $(STATIC_LIBS)
+
+$(BUILD)/corralctl-static: $(BUILD)/static/ctl.o $(BUILD)/static/ctlpath.o \
+    $(BUILD)/static/verbs.o
+	$(CC) -static -s -Wl,--fatal-warnings $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
@@ -153,6 +184,29 @@ install: $(BUILD)/corral $(BUILD)/corralctl
 	install -D -m 0644 man/corral.8 $(DESTDIR)$(MANDIR)/man8/corral.8
 	install -D -m 0644 man/corral.conf.5 $(DESTDIR)$(MANDIR)/man5/corral.conf.5
 	install -D -m 0644 man/corralctl.1 $(DESTDIR)$(MANDIR)/man1/corralctl.1
+
+# The Debian package (SPEC §17), from the templates in conf/debian/: the
+# debian/ tree is made in $(BUILD)/deb, never at the top level.  The unit is
+# conf/corral.service with the package's paths.
+VERSION = $(shell sed -n 's/^\#define CORRAL_VERSION[^"]*"\(.*\)"/\1/p' src/main.c)
+DEB_TOOLS = dpkg-dev debhelper lintian
+DEB_TREE = $(BUILD)/deb/corral-$(VERSION)
+
+deb:
+	@$(call need,$(DEB_TOOLS) $(DEB_PACKAGES) $(STATIC_PACKAGES),exit 1)
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
+	cp -R Makefile README COPYING src man conf tests $(DEB_TREE)/
+	cp -R conf/debian $(DEB_TREE)/debian
+	sed -e 's/@VERSION@/$(VERSION)/' -e "s/@DATE@/$$(date -R)/" \
+	    conf/debian/changelog.in >$(DEB_TREE)/debian/changelog
+	rm $(DEB_TREE)/debian/changelog.in
+	sed -e 's|/usr/local/sbin/|/usr/sbin/|g' -e 's|/usr/local/bin/|/usr/bin/|g' \
+	    -e 's|/etc/corral.conf|/etc/corral/corral.conf|g' \
+	    -e 's|^# corral under systemd.*|# corral under systemd, from the corral package.|' \
+	    conf/corral.service >$(DEB_TREE)/debian/corral.service
+	cd $(DEB_TREE) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(BUILD)/deb/corral_$(VERSION)_*.changes
+	@ls -l $(BUILD)/deb/*.deb
 
 # Line and branch coverage of src/ by the whole test suite (gcovr).
 coverage:
@@ -229,17 +283,20 @@ bench-peers: all
 	CORRAL=$(abspath $(BUILD)/corral) python3 ../shared/bench/peers.py $(PEERS_ARGS)
 
 .PHONY: all deps check check-unit check-integration sanitize lint map run install clean \
-	fuzz coverage valgrind stress bench bench-peers
+	fuzz coverage valgrind stress bench bench-peers static deb
 .DELETE_ON_ERROR:
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d $(BUILD)/integ/*.d \
+    $(BUILD)/static/*.d)
 
 # End-to-end proof of the shipped files where users put them (tests/e2e/):
-# conf/corral.service under a real systemd booted with systemd-nspawn, and
-# conf/Dockerfile under podman.  Root, apt-get and Debian's archive needed;
+# conf/corral.service under a real systemd booted with systemd-nspawn,
+# conf/Dockerfile and conf/Dockerfile.scratch under podman, and the package
+# of `make deb` on a clean Debian root.  Root, apt-get and Debian's archive needed;
 # each part prints `SKIP: reason` when it cannot run here.  Roots and images
 # are cached in /var/tmp/corral-e2e.  Never part of `make check`.
 e2e: all
-	@rc=0; bash tests/e2e/systemd.sh || rc=1; bash tests/e2e/podman.sh || rc=1; exit $$rc
+	@rc=0; bash tests/e2e/systemd.sh || rc=1; bash tests/e2e/podman.sh || rc=1; \
+	    bash tests/e2e/package.sh || rc=1; exit $$rc
 
 .PHONY: e2e

@@ -2,11 +2,9 @@
  * Users and groups are looked up when the file is read, so `corral -t`
  * catches a typo before deployment; a numeric id needs no entry (as in
  * containers whose /etc/passwd does not know the uid).  The only file of
- * the loader that reads the user and group databases.
+ * the loader that reads the user and group databases (through sysdb.h).
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,20 +13,20 @@
 
 #include "config.h"
 #include "confusers.h"
+#include "sysdb.h"
 
 int
 lookup_user(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
 {
-	struct passwd *pw;
+	const struct passwd *pw;
 	unsigned long id;
 	char ignored[VALUE_ERR_MAX];
 	bool numeric = parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0;
 
-	errno = 0;
-	pw = numeric ? getpwuid((uid_t)id) : getpwnam(v);
+	pw = numeric ? sysdb_user_by_uid((uid_t)id) : sysdb_user_by_name(v);
 	if (pw == NULL && !numeric) {
-		snprintf(err, VALUE_ERR_MAX, "no user '%s'%s%s (give a name "
-		    "from /etc/passwd or a numeric uid)", v,
+		snprintf(err, VALUE_ERR_MAX, "no user '%s' in %s%s%s (give a "
+		    "user it has, or a numeric uid)", v, sysdb_users,
 		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 		return -1;
 	}
@@ -56,17 +54,18 @@ oom:
 int
 lookup_group(struct svc_conf *s, const char *v, char err[VALUE_ERR_MAX])
 {
-	struct group *gr;
+	const struct group *gr;
 	unsigned long id;
 	char ignored[VALUE_ERR_MAX];
 
 	if (parse_uint(v, 0, UINT32_MAX - 1, &id, ignored) == 0) {
 		s->gid = (gid_t)id;
 	} else {
-		errno = 0;
-		if ((gr = getgrnam(v)) == NULL) {
-			snprintf(err, VALUE_ERR_MAX, "no group '%s' (give a "
-			    "name from /etc/group or a numeric gid)", v);
+		if ((gr = sysdb_group_by_name(v)) == NULL) {
+			snprintf(err, VALUE_ERR_MAX, "no group '%s' in %s%s%s "
+			    "(give a group it has, or a numeric gid)", v,
+			    sysdb_groups, errno != 0 ? ": " : "",
+			    errno != 0 ? strerror(errno) : "");
 			return -1;
 		}
 		s->gid = gr->gr_gid;

@@ -27,6 +27,7 @@
 
 #include "creds.h"
 #include "log.h"
+#include "sysdb.h"
 
 /* corral's own ids, to take back after the open. */
 struct saved_ids {
@@ -177,7 +178,7 @@ creds_groups(const char *user_name, gid_t gid, gid_t **groups)
 		}
 		g = more;
 		/* -1: more than n; n is then how many there are. */
-		if (getgrouplist(user_name, gid, g, &n) != -1)
+		if (sysdb_grouplist(user_name, gid, g, &n) != -1)
 			break;
 	}
 	*groups = g;

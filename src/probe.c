@@ -3,14 +3,15 @@
  * in the loop.  See probe.h.
  *
  * Invariants:
- * - Nothing here blocks while the loop runs: getaddrinfo(3) is called only
- *   by probe_resolve(), at load; an attempt's socket is non-blocking from
+ * - Nothing here blocks while the loop runs: a name is looked up only by
+ *   probe_resolve(), at load; an attempt's socket is non-blocking from
  *   its creation, and what it reads is bounded by PROBE_READ_MAX.
  * - An attempt owns at most one descriptor and two watchers, and every way
  *   out of it (done, cancel) closes and stops them all.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "sysdb.h"
 
 bool
 probe_is_builtin(const char *text)
@@ -317,24 +319,11 @@ probe_parse(const char *text, bool ready, struct probe *p,
 int
 probe_resolve(struct probe *p, char err[PROBE_ERR_MAX])
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICSERV }, *res;
-	char port[8];
-	int rc;
-
-	if (p->kind == PROBE_LOG)
+	if (p->kind == PROBE_LOG ||
+	    sysdb_address(p->host, p->port, &p->addr, &p->addrlen) == 0)
 		return 0;
-	snprintf(port, sizeof(port), "%u", p->port);
-	if ((rc = getaddrinfo(p->host, port, &hints, &res)) != 0) {
-		snprintf(err, PROBE_ERR_MAX, "host '%.100s' does not resolve: %s",
-		    p->host, rc == EAI_SYSTEM ? strerror(errno) :
-		    gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
-	p->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return sysdb_host(p->host, p->port, &p->addr, &p->addrlen, err,
+	    PROBE_ERR_MAX);
 }
 
 void
@@ -349,14 +338,16 @@ probe_free(struct probe *p)
 void
 probe_address(const struct probe *p, char *buf, size_t len)
 {
-	char host[NI_MAXHOST];
+	char host[INET6_ADDRSTRLEN];
 	bool v6 = p->addr.ss_family == AF_INET6;
+	const void *a = v6 ?
+	    (const void *)&((const struct sockaddr_in6 *)&p->addr)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)&p->addr)->sin_addr;
 
 	buf[0] = '\0';
 	if (p->kind == PROBE_LOG || p->addrlen == 0)
 		return;
-	if (getnameinfo((const struct sockaddr *)&p->addr, p->addrlen, host,
-	    sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+	if (inet_ntop(p->addr.ss_family, a, host, sizeof(host)) == NULL)
 		snprintf(host, sizeof(host), "?");
 	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
 	    p->port);

@@ -319,4 +319,134 @@ else
 	result fail "podman run -it: Ctrl+C" 0 "python3 is missing (it drives the pty)"
 fi
 
+# --- 6. conf/Dockerfile.scratch: the static pair FROM scratch ----------------------
+# The build stage's FROM is replaced by the local base; when its RUN
+# apt-get cannot reach the mirror, an equivalent Containerfile copies the
+# static pair built here (make static) instead of building it inside.
+SCRATCH=localhost/corral-e2e-scratch:latest
+t0=$(now)
+sctx=$WORK/scratch
+mkdir -p "$sctx/build" "$sctx/t"
+if ! make -C "$E2E_ROOT" static >"$WORK/static.log" 2>&1; then
+	result fail "scratch: image build" "$(elapsed "$t0")" "make static failed: $(tail -n 1 "$WORK/static.log")"
+else
+SCRATCH_FROM="conf/Dockerfile.scratch (build stage FROM $BASE)"
+if ! P build --format docker --pull=never --from "$BASE" --network host \
+    -f "$E2E_ROOT/conf/Dockerfile.scratch" -t "$SCRATCH" "$E2E_ROOT" \
+    >"$WORK/scratch-build.log" 2>&1 || [ -n "${E2E_PODMAN_OFFLINE:-}" ]; then
+	cp "$E2E_ROOT/build/corral-static" "$E2E_ROOT/build/corralctl-static" "$sctx/build/"
+	awk '
+		/^RUN apt-get/ { skipping = 1 }
+		skipping { if ($0 !~ /\\$/) skipping = 0; next }
+		/^COPY Makefile/ { next }
+		/^COPY src/ { print "COPY build/ /src/build/"; next }
+		/^RUN make -C \/src static/ { print "RUN true \\"; next }
+		{ print }' "$E2E_ROOT/conf/Dockerfile.scratch" >"$sctx/Containerfile"
+	SCRATCH_FROM="a Containerfile made from conf/Dockerfile.scratch (the static pair built on the host, not in the build stage)"
+	P build --format docker --pull=never --from "$BASE" --network none \
+	    -f "$sctx/Containerfile" -t "$SCRATCH" "$sctx" >"$WORK/scratch-build.log" 2>&1
+fi
+if ! P image exists "$SCRATCH"; then
+	cat "$WORK/scratch-build.log"
+	result fail "scratch: image build" "$(elapsed "$t0")" "$SCRATCH_FROM"
+else
+	files=$(P image inspect -f '{{len .RootFS.Layers}}' "$SCRATCH")
+	size=$(P image inspect -f '{{.Size}}' "$SCRATCH")
+	result pass "scratch: image build" "$(elapsed "$t0")" "from $SCRATCH_FROM; $files layer(s), $size bytes"
+
+	# As shipped: the CMD checks the config.
+	t0=$(now)
+	run_fg corral-e2e-scratch-shipped "$SCRATCH"
+	got=$?
+	if [ "$got" = 0 ] && grep -q '/etc/corral.conf: ok' "$WORK/corral-e2e-scratch-shipped.out"; then
+		result pass "scratch: as shipped" "$(elapsed "$t0")" "podman run exited 0: '$(head -n 1 "$WORK/corral-e2e-scratch-shipped.out")'"
+	else
+		result fail "scratch: as shipped" "$(elapsed "$t0")" "exit $got"
+		sed 's/^/    /' "$WORK/corral-e2e-scratch-shipped.out"
+	fi
+
+	# An image on it: static test programs, a service with a hook.
+	for prog in catch stamp orphans; do
+		cc -static -O2 -o "$sctx/t/$prog" "$E2E_ROOT/tests/integration/svc/$prog.c" 2>>"$WORK/static.log"
+	done
+	printf 'int main(void) { return 7; }\n' | cc -static -x c -o "$sctx/t/exit7" - 2>>"$WORK/static.log"
+	mkdir -p "$sctx/d"
+	printf '%s\n' '[service:web]' 'command = /t/catch /run/web TERM=exit:0' \
+	    'cleanup = /t/stamp -e /run/hooks web' >"$sctx/d/web.conf"
+	printf '%s\n' '[service:bad]' 'command = /t/exit7' 'user = nosuch' >"$sctx/bad.conf"
+	printf '%s\n' "FROM $SCRATCH" 'COPY t/ /t/' 'COPY d/ /etc/corral.d/' \
+	    'COPY bad.conf /etc/bad.conf' 'CMD ["/t/catch", "/run/main", "TERM=exit:0"]' \
+	    >"$sctx/Containerfile.app"
+	APP=localhost/corral-e2e-scratch-app:latest
+	P build --format docker --pull=never --network none -f "$sctx/Containerfile.app" \
+	    -t "$APP" "$sctx" >"$WORK/scratch-app.log" 2>&1 ||
+	    { cat "$WORK/scratch-app.log"; result fail "scratch: app image" 0 "build failed"; }
+
+	exit_case "scratch: exit status" "podman run SCRATCH-APP /t/exit7" 7 scratch7 "$APP" /t/exit7
+
+	t0=$(now)
+	run_fg corral-e2e-scratch-user --entrypoint corral "$APP" -t -c /etc/bad.conf
+	got=$?
+	msg=$(grep -m 1 "no user 'nosuch'" "$WORK/corral-e2e-scratch-user.out")
+	if [ "$got" = 1 ] && [[ "$msg" == *"in /etc/passwd"* ]]; then
+		result pass "scratch: unknown user" "$(elapsed "$t0")" "corral -t exited 1: '$msg'"
+	else
+		result fail "scratch: unknown user" "$(elapsed "$t0")" "exit $got: $(cat "$WORK/corral-e2e-scratch-user.out")"
+	fi
+
+	C=corral-e2e-scratch-stop
+	t0=$(now)
+	if run_bg "$C" "$APP" && wait_for 20 healthy "$C"; then
+		hc=$(P healthcheck run "$C" 2>&1)
+		hc_rc=$?
+		t1=$(now)
+		P stop "$C" >"$WORK/sstop.out" 2>"$WORK/sstop.err"
+		code=$(P inspect -f '{{.State.ExitCode}}' "$C")
+		secs=$(elapsed "$t1")
+		P logs "$C" >"$WORK/sstop.log" 2>&1
+		detail="corralctl check (HEALTHCHECK) exit $hc_rc${hc:+ ($hc)}; podman stop ${secs}s, exit code $code; '$(grep -m 1 'web: cleanup hook done' "$WORK/sstop.log")'; '$(grep -o 'corral: exiting with status [0-9]*' "$WORK/sstop.log")'; SIGKILL from podman: $(grep -ci sigkill "$WORK/sstop.err")"
+		if [ "$hc_rc" = 0 ] && [ "$code" = 0 ] && grep -q 'web: cleanup hook done' "$WORK/sstop.log" &&
+		    grep -q 'corral: exiting with status 0' "$WORK/sstop.log" &&
+		    ! grep -qi sigkill "$WORK/sstop.err" && ! ge "$secs" 5; then
+			result pass "scratch: healthcheck, podman stop" "$(elapsed "$t0")" "$detail"
+		else
+			result fail "scratch: healthcheck, podman stop" "$(elapsed "$t0")" "$detail"
+			sed 's/^/    /' "$WORK/sstop.log"
+		fi
+	else
+		result fail "scratch: healthcheck, podman stop" "$(elapsed "$t0")" "did not become healthy in 20s"
+		P logs "$C" 2>&1 | sed 's/^/    /'
+	fi
+
+	# 500 orphans, counted from the host through /proc: no shell in there.
+	C=corral-e2e-scratch-orphans
+	t0=$(now)
+	if run_bg "$C" "$APP" /t/orphans 500 /run/orphans; then
+		pid1=$(P inspect -f '{{.State.Pid}}' "$C")
+		zombies() {
+			local z=0 f
+			for f in /proc/[0-9]*/status; do
+				awk -v p="$pid1" '/^State:/ { s = $2 } /^PPid:/ { pp = $2 }
+				    END { exit !(s == "Z" && pp == p) }' "$f" 2>/dev/null && z=$((z + 1))
+			done
+			printf '%s\n' "$z"
+		}
+		settled() {
+			grep -q '^done' "/proc/$pid1/root/run/orphans" 2>/dev/null &&
+			    [ "$(grep -c '^orphan' "/proc/$pid1/root/run/orphans")" -ge 500 ] &&
+			    [ "$(zombies)" = 0 ]
+		}
+		if wait_for 60 settled; then
+			made=$(grep -c '^orphan' "/proc/$pid1/root/run/orphans")
+			result pass "scratch: no zombies after 500 orphans" "$(elapsed "$t0")" "$made orphans made and reaped; 0 zombies of PID 1 (host pid $pid1)"
+		else
+			result fail "scratch: no zombies after 500 orphans" "$(elapsed "$t0")" "$(grep -c '^orphan' "/proc/$pid1/root/run/orphans" 2>/dev/null) orphans, $(zombies) zombies"
+		fi
+		P stop "$C" >/dev/null 2>&1
+	else
+		result fail "scratch: no zombies after 500 orphans" "$(elapsed "$t0")" "the container did not start"
+	fi
+fi
+fi
+
 summary
