@@ -359,7 +359,7 @@ else
 	run_fg corral-e2e-scratch-shipped "$SCRATCH"
 	got=$?
 	if [ "$got" = 0 ] && grep -q '/etc/corral.conf: ok' "$WORK/corral-e2e-scratch-shipped.out"; then
-		result pass "scratch: as shipped" "$(elapsed "$t0")" "podman run exited 0: '$(head -n 1 "$WORK/corral-e2e-scratch-shipped.out")'"
+		result pass "scratch: as shipped" "$(elapsed "$t0")" "podman run exited 0: '$(grep -m 1 '/etc/corral.conf: ok' "$WORK/corral-e2e-scratch-shipped.out")'"
 	else
 		result fail "scratch: as shipped" "$(elapsed "$t0")" "exit $got"
 		sed 's/^/    /' "$WORK/corral-e2e-scratch-shipped.out"
