@@ -197,6 +197,7 @@ config_free(struct config *c)
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->status_file);
+	free(c->metrics_file);
 	free(c);
 }
 

@@ -171,6 +171,7 @@ struct config {
 	char		*control_group;		/* as written */
 	gid_t		 control_gid;
 	char		*status_file;
+	char		*metrics_file;		/* NULL: none */
 	bool		 subreaper;
 	bool		 strict;
 

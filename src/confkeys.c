@@ -33,7 +33,8 @@
  * For services, config_compare() reads it: a key that shapes the process
  * restarts the service, a check's setting restarts its checks, the rest
  * applies in place.  For [corral], it says what request_reload() does:
- * it applies the file's forward_signals, log_level, status_file, shutdown
+ * it applies the file's forward_signals, log_level, status_file,
+ * metrics_file, shutdown
  * order and deadline and strict from then on, and the two timeouts reach
  * each service that inherits them as its own (resolve() in config.c);
  * control_socket, control_group, log_timestamps and subreaper are read
@@ -55,6 +56,7 @@ const struct key conf_keys[] = {
 	G(control_socket, KT_PATH, RC_AT_START),
 	G(control_group, KT_GROUP, RC_AT_START),
 	G(status_file, KT_PATH, RC_IN_PLACE),
+	G(metrics_file, KT_PATH, RC_IN_PLACE),
 	/* Read by conffiles.c before any service is made: no field. */
 	{ SECT_CORRAL, "include", KT_PATTERNS, 0, 0, true, false, RC_SET },
 

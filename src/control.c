@@ -105,6 +105,8 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 		return request_shutdown(body);
 	case VERB_CHECK:
 		return request_check(body);
+	case VERB_METRICS:
+		return request_metrics(body);
 	case VERB__COUNT:
 		break;
 	}

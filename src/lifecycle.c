@@ -554,6 +554,7 @@ hook_complete(struct service *s)
 	if (s->hook_timed_out || !WIFEXITED(s->hook_status) ||
 	    WEXITSTATUS(s->hook_status) != 0) {
 		lc.unclean = true;
+		s->hook_failures++;
 		log_warnx("%s: cleanup hook %s%s", s->conf->name, st,
 		    s->hook_timed_out ? " (timed out)" : "");
 	} else
@@ -625,6 +626,7 @@ act_cleanup(struct service *s)
 	if (pid == -1) {
 		s->hook_status = W_EXITCODE(126, 0);
 		lc.unclean = true;
+		s->hook_failures++;
 		return SE_CLEANED;
 	}
 	/*

@@ -12,6 +12,7 @@
 #include "health.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "requests.h"
 #include "shutdown.h"
@@ -272,6 +273,15 @@ request_check(struct strbuf *reply)
 		sb_printf(reply, "ok: %zu/%zu running\n", svset_running(set),
 		    svset_enabled(set));
 	return r;
+}
+
+int
+request_metrics(struct strbuf *reply)
+{
+	const struct svset *set = supervisor_set();
+
+	metrics_text(reply, set->svcs, set->n, supervisor_adopted());
+	return 0;
 }
 
 int

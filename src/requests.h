@@ -21,6 +21,8 @@ int	request_control(enum ctl_verb verb, char *const *names, size_t n,
 	    struct strbuf *reply);
 int	request_signal(const char *name, int sig, struct strbuf *reply);
 int	request_check(struct strbuf *reply);
+/* The Prometheus text of every service (metrics.h). */
+int	request_metrics(struct strbuf *reply);
 int	request_shutdown(struct strbuf *reply);
 
 /*

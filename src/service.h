@@ -166,6 +166,7 @@ struct service {
 	ev_tstamp	 kill_by;	/* shutdown deadline for kill_signal, or 0 */
 
 	int		 hook_status;	/* wait status of the last hook */
+	unsigned long	 hook_failures;	/* failed, timed out or not started */
 	bool		 hook_ran;
 	bool		 hook_timed_out;
 	bool		 hook_output_wait; /* hook ended; its pipes still drain */

@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "health.h"
 #include "status.h"
-#include "trustdir.h"
 #include "values.h"
 
 static void
@@ -183,108 +183,34 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 	sb_printf(b, "]}\n");
 }
 
-/*
- * The status file's directory, opened once (again only when a reload names
- * another file): the temporary file is made, renamed and removed relative to
- * it, so that swapping an ancestor for a symbolic link cannot send a write,
- * a rename or an unlink elsewhere.
- */
-static struct {
-	char		*path;		/* the status_file it was opened for */
-	int		 dir;		/* -1 until opened */
-	const char	*base;		/* in path */
-	char		*tmp;		/* base + ".tmp" */
-} sf = { .dir = -1 };
+/* The status file, written whole (afile.h). */
+static struct afile sf = AFILE_INIT;
 
 void
 status_close(void)
 {
-	if (sf.dir != -1)
-		(void)close(sf.dir);
-	free(sf.path);
-	free(sf.tmp);
-	memset(&sf, 0, sizeof(sf));
-	sf.dir = -1;
+	afile_close(&sf);
 }
 
 int
 status_open(const char *path)
 {
-	int saved;
-
-	if (sf.dir != -1 && strcmp(sf.path, path) == 0)
-		return 0;
-	status_close();
-	if ((sf.path = strdup(path)) == NULL)
-		goto fail;
-	if ((sf.dir = trustdir_open(sf.path, &sf.base)) == -1)
-		goto fail;
-	if (asprintf(&sf.tmp, "%s.tmp", sf.base) == -1) {
-		sf.tmp = NULL;
-		errno = ENOMEM;
-		goto fail;
-	}
-	return 0;
-fail:
-	saved = errno;
-	status_close();
-	errno = saved;
-	return -1;
+	return afile_open(&sf, path);
 }
 
 int
 status_write(const char *path, struct service *const *svcs, size_t n)
 {
 	struct strbuf b = { 0 };
-	size_t off = 0;
-	int fd = -1, saved;
-	bool made = false;
+	int r;
 
-	if (status_open(path) == -1)
-		return -1;
 	status_json(&b, svcs, n);
 	if (b.oom) {
+		sb_free(&b);
 		errno = ENOMEM;
-		goto fail;
+		return -1;
 	}
-	/*
-	 * O_EXCL: nothing already at PATH.tmp (a leftover of a crash, or a
-	 * symlink or hard link put there by someone who can write the
-	 * directory) is ever written through; the name is made afresh.
-	 */
-	fd = openat(sf.dir, sf.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
-	if (fd == -1 && errno == EEXIST && unlinkat(sf.dir, sf.tmp, 0) == 0)
-		fd = openat(sf.dir, sf.tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd == -1)
-		goto fail;
-	made = true;
-	while (off < b.len) {
-		ssize_t r = write(fd, b.p + off, b.len - off);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			goto fail;
-		off += (size_t)r;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(sf.dir, sf.tmp, sf.dir, sf.base) == -1)
-		goto fail;
+	r = afile_write(&sf, path, b.p, b.len);
 	sb_free(&b);
-	return 0;
-fail:
-	saved = errno;
-	if (fd != -1)
-		(void)close(fd);
-	if (made)
-		(void)unlinkat(sf.dir, sf.tmp, 0);
-	sb_free(&b);
-	errno = saved;
-	return -1;
+	return r;
 }

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "health.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "pidmap.h"
 #include "reaper.h"
@@ -34,7 +36,9 @@ static struct {
 	struct svset	 set;
 	struct pidmap	 pids;
 	ev_prepare	 prepare_w;
-	bool		 status_dirty;
+	bool		 status_dirty;	/* what status and metrics show changed */
+	struct afile	 metrics_f;
+	struct strbuf	 metrics_last;	/* what metrics_file holds */
 	int		 log_level_fixed;	/* by -v or -q; -1: no */
 	bool		 ready_sent;		/* READY=1 to systemd */
 	bool		 have_critical;
@@ -325,7 +329,7 @@ static void
 on_moved(struct service *s, bool was_settled)
 {
 	report_status();
-	sv.status_dirty = sv.set.conf->status_file != NULL;
+	sv.status_dirty = true;
 	/* It went down, on its own or not: what requires it stops too. */
 	if (!shutdown_started() && !service_satisfies_after(s))
 		(void)stop_requirers(s);
@@ -380,6 +384,7 @@ count_stranger(pid_t pid, pid_t pgid)
 		}
 	}
 	sv.adopted++;
+	sv.status_dirty = true;
 	log_debug("reaped adopted process %d", (int)pid);
 }
 
@@ -459,7 +464,6 @@ write_status_file(void)
 {
 	static bool failing;
 
-	sv.status_dirty = false;
 	if (status_write(sv.set.conf->status_file, sv.set.svcs, sv.set.n) == -1) {
 		if (!failing)
 			log_warn("unable to write status file %s",
@@ -470,11 +474,57 @@ write_status_file(void)
 	failing = false;
 }
 
+/*
+ * metrics_file, written whole when what it says changed: the counters and
+ * states move far less often than the loop turns.
+ */
+static void
+write_metrics_file(void)
+{
+	static bool failing;
+	struct strbuf b = { 0 };
+
+	metrics_text(&b, sv.set.svcs, sv.set.n, sv.adopted);
+	if (b.oom || (sv.metrics_last.p != NULL && b.len == sv.metrics_last.len &&
+	    memcmp(b.p, sv.metrics_last.p, b.len) == 0)) {
+		sb_free(&b);
+		return;
+	}
+	if (afile_write(&sv.metrics_f, sv.set.conf->metrics_file, b.p,
+	    b.len) == -1) {
+		if (!failing)
+			log_warn("unable to write metrics file %s",
+			    sv.set.conf->metrics_file);
+		failing = true;
+		sb_free(&b);
+		return;
+	}
+	failing = false;
+	sb_free(&sv.metrics_last);
+	sv.metrics_last = b;
+}
+
+static void
+publish(void)
+{
+	sv.status_dirty = false;
+	if (sv.set.conf->status_file != NULL)
+		write_status_file();
+	if (sv.set.conf->metrics_file != NULL)
+		write_metrics_file();
+}
+
+unsigned long
+supervisor_adopted(void)
+{
+	return sv.adopted;
+}
+
 /* A health result or STATUS= changed: the status file shows both. */
 static void
 mark_status_dirty(void)
 {
-	sv.status_dirty = sv.set.conf->status_file != NULL;
+	sv.status_dirty = true;
 }
 
 /*
@@ -504,13 +554,14 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (sv.set.nretired > 0)
 		sweep_retired();
 	if (sv.status_dirty)
-		write_status_file();
+		publish();
 }
 
 int
 supervisor_init(struct ev_loop *loop, struct config *conf)
 {
 	memset(&sv, 0, sizeof(sv));
+	sv.metrics_f = (struct afile)AFILE_INIT;
 	sv.loop = loop;
 	sv.set.conf = conf;
 	sv.log_level_fixed = -1;
@@ -530,10 +581,12 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	/* Status file writes are batched: one per loop iteration at most. */
 	ev_prepare_init(&sv.prepare_w, prepare_cb);
 	ev_prepare_start(loop, &sv.prepare_w);
-	sv.status_dirty = conf->status_file != NULL;
+	sv.status_dirty = true;
 	/* Before any service runs; on failure, the first write warns. */
 	if (conf->status_file != NULL)
 		(void)status_open(conf->status_file);
+	if (conf->metrics_file != NULL)
+		(void)afile_open(&sv.metrics_f, conf->metrics_file);
 	return 0;
 oom:
 	log_errorx("out of memory");
@@ -566,8 +619,7 @@ supervisor_report(void)
 
 	totals(&t);
 	report_log(&sv.set, &t);
-	if (sv.set.conf->status_file != NULL)
-		write_status_file();
+	publish();
 	log_info("exiting with status %d", supervisor_exit_status());
 }
 
@@ -616,7 +668,7 @@ supervisor_install(struct config *nc, struct service **svcs,
 	config_free(old);
 	if (sv.log_level_fixed < 0)
 		log_set_level((enum log_level)nc->log_level);
-	sv.status_dirty = nc->status_file != NULL;
+	sv.status_dirty = true;
 	arm_watches();
 }
 
@@ -640,6 +692,8 @@ supervisor_free(void)
 	reaper_free();
 	svcnotify_free();
 	status_close();
+	afile_close(&sv.metrics_f);
+	sb_free(&sv.metrics_last);
 	free(sv.set.retired);
 	free(sv.set.svcs);
 	plan_free(&sv.set.plan);

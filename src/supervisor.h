@@ -73,4 +73,7 @@ void	supervisor_retire(struct service *s);
 void	supervisor_install(struct config *nc, struct service **svcs,
 	    struct plan *plan);
 
+/* Orphans of no service that corral reaped so far. */
+unsigned long	supervisor_adopted(void);
+
 #endif

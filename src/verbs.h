@@ -33,7 +33,8 @@
 	X(SIGNAL, "signal", 2, 2, 0)					\
 	X(RELOAD, "reload", 0, 0, VOPT(DRY_RUN))			\
 	X(SHUTDOWN, "shutdown", 0, 0, 0)				\
-	X(CHECK, "check", 0, 0, 0)
+	X(CHECK, "check", 0, 0, 0)					\
+	X(METRICS, "metrics", 0, 0, 0)
 
 #define AS_VOPT_BIT(e, word) VOPT_##e##_BIT,
 #define AS_VERB_ENUM(e, name, min, max, opts) VERB_##e,

@@ -79,6 +79,7 @@ Suite		*suite_kinds(void);
 Suite		*suite_sockets(void);
 Suite		*suite_watch(void);
 Suite		*suite_probes(void);
+Suite		*suite_metrics(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

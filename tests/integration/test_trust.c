@@ -184,7 +184,11 @@ START_TEST(trust_dropped_lines_are_counted)
 
 	ck_assert_msg(h_poll_until(pipe_full, &fd, H_WAIT_MS), "corral's "
 	    "stderr did not fill up; %s", h_ctx(c));
-	/* Far more lines than the pipe and the 64 KiB queue hold. */
+	/*
+	 * Far more lines than the pipe and the 64 KiB queue hold: about 100
+	 * bytes of log a restart, so 2000 restarts are 200 KB.  Not more: a
+	 * machine busy with other work must reach it within the bound too.
+	 */
 	for (int64_t until = h_now_ns() + (int64_t)H_WAIT_MS * 1000000 *
 	    h_slowdown();;) {
 		const struct tj *s, *n;
@@ -192,11 +196,11 @@ START_TEST(trust_dropped_lines_are_counted)
 		st = cu_status(sock);
 		s = cu_service(st, "crash");
 		n = s != NULL ? tj_get(s, "restarts") : NULL;
-		if (n != NULL && tj_is(n, TJ_NUMBER) && n->number > 5000)
+		if (n != NULL && tj_is(n, TJ_NUMBER) && n->number > 2000)
 			break;
 		tj_free(st);
 		ck_assert_msg(h_now_ns() < until, "crash did not restart "
-		    "5000 times; %s", h_ctx(c));
+		    "2000 times; %s", h_ctx(c));
 		h_sleep_ms(20);
 	}
 	tj_free(st);

@@ -107,6 +107,7 @@ static const struct change corral_changes[] = {
 	{ "control_socket", NULL, "/tmp/corral-test.sock" },
 	{ "control_group", NULL, "12345" },
 	{ "status_file", NULL, "/tmp/corral-test.json" },
+	{ "metrics_file", NULL, "/tmp/corral-test.prom" },
 	{ "include", NULL, "/nonexistent/*.conf" },
 };
 
