@@ -57,6 +57,7 @@ states(struct strbuf *b, struct service *const *svcs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *now = service_shown_state(svcs[i]);
 
+		/* SS__COUNT stands for "disabled", shown but not in the table. */
 		for (enum svc_state e = SS_NONE + 1; e <= SS__COUNT; e++) {
 			const char *name = e < SS__COUNT ?
 			    service_state_name(e) : "disabled";
