@@ -37,12 +37,11 @@ children_on_line(children_line_fn *fn)
 	main_line_fn = fn;
 }
 
-/* The log: probe of c, whose main process's lines corral must see. */
+/* Whether corral reads this child's lines, for the log: probe of c. */
 static bool
 taps_output(const struct svc_conf *c, enum child_kind kind)
 {
-	return kind == CHILD_MAIN && c->rare->ready_probe != NULL &&
-	    c->rare->ready_probe->kind == PROBE_LOG;
+	return kind == CHILD_MAIN && config_log_probe(c) != NULL;
 }
 
 static char *

@@ -124,14 +124,14 @@ static void
 check_probes(struct loader *ld, const struct section *sec,
     const struct svc_conf *s)
 {
-	const struct probe *p = s->rare->ready_probe;
 	int line = entry_line(ld, sec, "check_timeout");
 
-	if (s->check_timeout <= 0 && (p != NULL || s->rare->health_probe))
+	if (s->check_timeout <= 0 && (s->rare->ready_probe != NULL ||
+	    s->rare->health_probe != NULL))
 		err_at(ld, sec->file, line ? line : sec->line, "[service:%s] "
 		    "check_timeout%s: a probe's try needs more than 0s",
 		    sec->name, line ? "" : " (from [corral])");
-	if (p != NULL && p->kind == PROBE_LOG && s->output == OUTPUT_INHERIT)
+	if (config_log_probe(s) != NULL && s->output == OUTPUT_INHERIT)
 		err_at(ld, sec->file, entry_line(ld, sec, "ready_check"),
 		    "[service:%s] ready_check: log: reads the service's "
 		    "output, which output = inherit hands straight to "

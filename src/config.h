@@ -274,6 +274,15 @@ config_file_of(const struct config *c, const struct svc_conf *s)
 	return s->file < c->nfiles ? c->files[s->file] : c->path;
 }
 
+/* The log: probe of s's ready_check, whose output corral reads; or NULL. */
+static inline const struct probe *
+config_log_probe(const struct svc_conf *s)
+{
+	const struct probe *p = s->rare->ready_probe;
+
+	return p != NULL && p->kind == PROBE_LOG ? p : NULL;
+}
+
 static inline bool
 config_forwards(const struct config *c, int sig)
 {

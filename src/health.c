@@ -44,8 +44,7 @@ needs_health(const struct svc_conf *c)
 static bool
 ready_tries(const struct svc_conf *c)
 {
-	return c->rare->ready_check != NULL && (c->rare->ready_probe == NULL ||
-	    c->rare->ready_probe->kind != PROBE_LOG);
+	return c->rare->ready_check != NULL && config_log_probe(c) == NULL;
 }
 
 int
@@ -232,6 +231,7 @@ static void
 heard_line(struct output_stream *st, const char *line, size_t len, void *ctx)
 {
 	struct service *s = ctx;
+	const struct probe *p = config_log_probe(s->conf);
 
 	(void)st;
 	/*
@@ -239,9 +239,8 @@ heard_line(struct output_stream *st, const char *line, size_t len, void *ctx)
 	 * As with READY=1, a line may come before corral has read that the
 	 * exec succeeded: only the program can have written it.
 	 */
-	if (s->state == SS_STARTING && s->conf->rare->ready_probe != NULL &&
-	    s->conf->rare->ready_probe->kind == PROBE_LOG &&
-	    probe_log_matches(s->conf->rare->ready_probe, line, len))
+	if (s->state == SS_STARTING && p != NULL &&
+	    probe_log_matches(p, line, len))
 		h_ops->event(s, SE_READY);
 }
 
