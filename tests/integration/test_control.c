@@ -1145,11 +1145,12 @@ START_TEST(control_check_probe)
 	    "command = sh -c 'exit 4'\n"
 	    "restart = never\n");
 	sock2 = h_path("ctl2.sock");
-	ck_assert_msg(cu_wait_state(h_path("status2.json"), "waiting", "backoff",
-	    H_WAIT_MS) && cu_wait_state(h_path("status2.json"), "gaveup",
+	ck_assert_msg(cu_wait_state(h_path("status2.json"), "up", "running",
+	    H_WAIT_MS) && cu_wait_state(h_path("status2.json"), "waiting",
+	    "backoff", H_WAIT_MS) && cu_wait_state(h_path("status2.json"), "gaveup",
 	    "failed", H_WAIT_MS) && cu_wait_state(h_path("status2.json"),
-	    "oneshot", "stopped", H_WAIT_MS), "expected waiting in backoff, "
-	    "gaveup failed, oneshot stopped; %s", h_ctx(c2));
+	    "oneshot", "stopped", H_WAIT_MS), "expected up running, waiting in "
+	    "backoff, gaveup failed, oneshot stopped; %s", h_ctx(c2));
 	r = cu_ctl(sock2, "check", NULL);
 	ck_assert_msg(r.code == 1 && strstr(r.out, "waiting: backoff") &&
 	    strstr(r.out, "gaveup: failed") && strstr(r.out, "oneshot") &&
