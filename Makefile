@@ -30,13 +30,13 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 
 DEB_PACKAGES = libev-dev libinih-dev check pkg-config
 
-CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/log.c \
+CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/logfmt.c src/log.c \
 	      src/config.c src/confdiag.c src/confdata.c src/confkeys.c \
 	      src/confread.c src/confapply.c src/confusers.c src/confdiff.c \
 	      src/confvalue.c src/conffiles.c src/confcompose.c src/confcond.c \
 	      src/confenv.c \
 	      src/service.c src/plan.c \
-	      src/spawn.c src/pidmap.c src/output.c src/notify.c \
+	      src/spawn.c src/pidmap.c src/filesink.c src/journal.c src/output.c src/notify.c \
 	      src/strbuf.c src/afile.c src/status.c src/metrics.c src/ctlpath.c src/trustdir.c src/control.c \
 	      src/verbs.c src/svcnotify.c \
 	      src/ratelimit.c \

@@ -15,9 +15,11 @@
 
 #include "children.h"
 #include "creds.h"
-#include "sockets.h"
+#include "filesink.h"
+#include "journal.h"
 #include "log.h"
 #include "output.h"
+#include "sockets.h"
 #include "spawn.h"
 
 static children_eof_fn	*main_eof_fn;
@@ -121,10 +123,8 @@ free_env(char **env, struct env_strings *own)
 
 /* Descriptors prepared for one spawn, closed in the parent afterwards. */
 struct child_io {
-	int		 pipes[2][2];	/* output = prefix: stdout, stderr */
-	int		 fd;		/* output = null or file */
-	int		 tap_fd;	/* the file corral writes for a log: probe */
-	enum output_dest tap_dest;
+	int		 pipes[2][2];	/* corral reads: stdout, stderr */
+	int		 fd;		/* output = null */
 	gid_t		*groups;
 };
 
@@ -152,10 +152,6 @@ io_abort(struct child_io *io)
 			(void)close(io->pipes[i][0]);
 			io->pipes[i][0] = -1;
 		}
-	if (io->tap_fd != -1) {
-		(void)close(io->tap_fd);
-		io->tap_fd = -1;
-	}
 	io_close_child_ends(io);
 }
 
@@ -184,57 +180,25 @@ prepare_groups(const struct svc_conf *c, struct spawn_req *req,
 	return 0;
 }
 
-/*
- * Opens an `output = file:` sink with the rights the child will have
- * (SPEC §12), so that a symlink or link its user planted in place of the
- * file leads nowhere that user could not write already.  O_NONBLOCK only
- * for the open: a FIFO put there must not make corral wait for a reader.
- * Returns the descriptor, or -1 with the failure logged.
- */
-static int
-open_file_sink(const struct svc_conf *c, const struct spawn_req *req,
-    const char *what, bool for_corral)
-{
-	const struct creds cr = { req->uid, req->gid, req->groups,
-	    req->ngroups };
-	bool nofollow;
-	int fd, fl;
+/* How a child's stdout and stderr are given to it. */
+enum child_out { CO_INHERIT, CO_NULL, CO_PIPES };
 
-	fd = creds_open(&cr, c->output_path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640, &nofollow);
-	if (fd == -1) {
-		if (errno == ELOOP && nofollow)
-			log_warn("%s: unable to open output file %s for %s%s: "
-			    "a symlink in a directory its user can write is "
-			    "not followed", c->name, c->output_path, what,
-			    c->name);
-		else
-			log_warn("%s: unable to open output file %s for %s%s",
-			    c->name, c->output_path, what, c->name);
-		return -1;
-	}
-	/* corral's own writes stay non-blocking: output.c counts what fails. */
-	if (for_corral)
-		return fd;
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
-		log_warn("%s: unable to make output file %s blocking", c->name,
-		    c->output_path);
-		(void)close(fd);	/* the failure is already reported */
-		return -1;
-	}
-	return fd;
+/* The sinks corral writes a service's lines to itself. */
+static unsigned
+read_sinks(const struct svc_conf *c)
+{
+	return c->output.sinks & (OUT_PREFIX | OUT_JOURNAL | OUT_FILE);
 }
 
 /* The descriptors of the child's stdout and stderr.  0, or -1 logged. */
 static int
-prepare_output(const struct svc_conf *c, enum output_mode mode,
+prepare_output(const struct svc_conf *c, enum child_out mode,
     const char *what, struct spawn_req *req, struct child_io *io)
 {
 	switch (mode) {
-	case OUTPUT_INHERIT:
+	case CO_INHERIT:
 		break;
-	case OUTPUT_PREFIX:
+	case CO_PIPES:
 		if (pipe2(io->pipes[0], O_CLOEXEC) == -1 ||
 		    pipe2(io->pipes[1], O_CLOEXEC) == -1 ||
 		    fcntl(io->pipes[0][0], F_SETFL, O_NONBLOCK) == -1 ||
@@ -246,7 +210,7 @@ prepare_output(const struct svc_conf *c, enum output_mode mode,
 		req->out_fd = io->pipes[0][1];
 		req->err_fd = io->pipes[1][1];
 		break;
-	case OUTPUT_NULL:
+	case CO_NULL:
 		/* corral's own /dev/null: no path a service can change. */
 		io->fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (io->fd == -1) {
@@ -256,13 +220,84 @@ prepare_output(const struct svc_conf *c, enum output_mode mode,
 		}
 		req->out_fd = req->err_fd = io->fd;
 		break;
-	case OUTPUT_FILE:
-		if ((io->fd = open_file_sink(c, req, what, false)) == -1)
-			return -1;
-		req->out_fd = req->err_fd = io->fd;
-		break;
 	}
 	return 0;
+}
+
+static struct service_io *
+service_io(struct service *s)
+{
+	if (s->io == NULL && (s->io = calloc(1, sizeof(*s->io))) != NULL)
+		for (int k = 0; k < 2; k++)
+			s->io->out[k].fd = s->io->hook_out[k].fd = -1;
+	return s->io;
+}
+
+static void
+free_files(struct service_io *io)
+{
+	for (size_t i = 0; i < io->nfiles; i++)
+		filesink_free(&io->files[i]);
+	free(io->files);
+	io->files = NULL;
+	io->nfiles = 0;
+}
+
+/* Whether the service's file sinks are those its settings name. */
+static bool
+files_match(const struct service_io *io, const struct svc_conf *c)
+{
+	if (io->nfiles != c->output.nfiles)
+		return false;
+	for (size_t i = 0; i < io->nfiles; i++)
+		if (strcmp(io->files[i].path, c->output.files[i]) != 0 ||
+		    io->files[i].max != c->rare->output_max_size ||
+		    io->files[i].keep != c->rare->output_keep)
+			return false;
+	return true;
+}
+
+/*
+ * The file sinks, with the rights the child will have (SPEC §12), so that
+ * a symlink or link its user planted leads nowhere that user could not
+ * write already.  One that cannot be opened is reported (filesink.c) and
+ * the child starts all the same, its other sinks working (SPEC §16).
+ * Returns 0, or -1 when out of memory (logged).
+ */
+static int
+prepare_files(struct service *s, const struct spawn_req *req)
+{
+	const struct svc_conf *c = s->conf;
+	struct service_io *io = service_io(s);
+
+	if (io == NULL)
+		goto oom;
+	/* Streams still being read keep the files they write to. */
+	if (!files_match(io, c) && !output_stream_open_p(&io->out[0]) &&
+	    !output_stream_open_p(&io->out[1]) &&
+	    !output_stream_open_p(&io->hook_out[0]) &&
+	    !output_stream_open_p(&io->hook_out[1])) {
+		free_files(io);
+		if ((io->files = calloc(c->output.nfiles,
+		    sizeof(*io->files))) == NULL)
+			goto oom;
+		for (; io->nfiles < c->output.nfiles; io->nfiles++)
+			if (filesink_init(&io->files[io->nfiles], c->name,
+			    c->output.files[io->nfiles],
+			    c->rare->output_max_size,
+			    c->rare->output_keep) == -1)
+				return -1;
+	}
+	for (size_t i = 0; i < io->nfiles; i++) {
+		if (filesink_set_creds(&io->files[i], req->uid, req->gid,
+		    req->groups, req->ngroups) == -1)
+			goto oom;
+		filesink_open(&io->files[i]);
+	}
+	return 0;
+oom:
+	log_errorx("%s: out of memory for its output files", c->name);
+	return -1;
 }
 
 static bool
@@ -292,11 +327,30 @@ child_argv(const struct svc_conf *c, enum child_kind kind)
 }
 
 /*
+ * Checks say what they found by their exit status, not their output.
+ * stop_command runs beside the main process and the hook, whose pipes are
+ * taken: its lines go straight to corral's own, unless output is null.
+ * corral reads the others' pipes whenever it writes their lines somewhere,
+ * or a log: probe reads them.
+ */
+static enum child_out
+child_out(const struct svc_conf *c, enum child_kind kind)
+{
+	if (is_check(kind))
+		return CO_NULL;
+	if (kind == CHILD_STOP)
+		return c->output.sinks == OUT_NULL ? CO_NULL : CO_INHERIT;
+	if (read_sinks(c) != 0 || taps_output(c, kind))
+		return CO_PIPES;
+	return c->output.sinks == OUT_NULL ? CO_NULL : CO_INHERIT;
+}
+
+/*
  * Fills req with what conf asks for and opens the descriptors the child
  * needs.  Returns 0, or -1 with errno set and a message logged.
  */
 static int
-prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
+prepare(struct service *s, enum child_kind kind, struct spawn_req *req,
     struct child_io *io)
 {
 	const struct svc_conf *c = s->conf;
@@ -304,19 +358,12 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 	    kind == CHILD_PREPARE ? "prepare of " :
 	    kind == CHILD_STOP ? "stop_command of " :
 	    is_check(kind) ? "check of " : "";
-	/*
-	 * Checks say what they found by their exit status, not their output.
-	 * stop_command runs beside the main process and the hook, whose pipes
-	 * are taken: with prefix, its lines go straight to corral's own.
-	 */
-	enum output_mode mode = is_check(kind) ? OUTPUT_NULL :
-	    kind == CHILD_STOP && c->output == OUTPUT_PREFIX ? OUTPUT_INHERIT :
-	    c->output;
+	enum child_out mode = child_out(c, kind);
 	int saved;
 
 	memset(io, 0, sizeof(*io));
 	io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
-	io->fd = io->tap_fd = -1;
+	io->fd = -1;
 	req->out_fd = req->err_fd = -1;
 	req->limits = c->rare->limits;
 	req->umask = c->umask;
@@ -329,17 +376,10 @@ prepare(const struct service *s, enum child_kind kind, struct spawn_req *req,
 		    what, c->name);
 		goto fail;
 	}
-	if (!taps_output(c, kind) || mode == OUTPUT_PREFIX) {
-		io->tap_dest = DEST_SINK;
-		if (prepare_output(c, mode, what, req, io) == -1)
-			goto fail;
-		return 0;
-	}
-	/* A log: probe reads the lines on their way to null or the file. */
-	io->tap_dest = mode == OUTPUT_FILE ? DEST_FILE : DEST_NONE;
-	if (prepare_output(c, OUTPUT_PREFIX, what, req, io) == -1 ||
-	    (mode == OUTPUT_FILE &&
-	    (io->tap_fd = open_file_sink(c, req, what, true)) == -1))
+	if (mode == CO_PIPES && (c->output.sinks & OUT_FILE) &&
+	    prepare_files(s, req) == -1)
+		goto fail;
+	if (prepare_output(c, mode, what, req, io) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -349,24 +389,21 @@ fail:
 	return -1;
 }
 
-/* Both streams of a main process go past its log: probe first. */
-static void
-tap_output(struct service *s, struct child_io *io)
+/* Where the lines of s's processes go; journal without one is prefix. */
+static struct output_route
+route_of(const struct service *s)
 {
-	int second = -1;
+	const struct svc_conf *c = s->conf;
+	struct output_route r = {
+		.sinks = read_sinks(c),
+		.files = s->io->files,
+		.nfiles = s->io->nfiles,
+		.timestamps = c->rare->output_timestamps,
+	};
 
-	if (io->tap_dest == DEST_FILE &&
-	    (second = fcntl(io->tap_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_warn("%s: unable to share output file %s between stdout "
-		    "and stderr; stderr's lines are dropped", s->conf->name,
-		    s->conf->output_path);
-	}
-	output_stream_tap(&s->io->out[0], main_line_fn, io->tap_dest,
-	    io->tap_fd);
-	output_stream_tap(&s->io->out[1], main_line_fn,
-	    io->tap_dest == DEST_FILE && second == -1 ? DEST_NONE : io->tap_dest,
-	    second);
-	io->tap_fd = -1;	/* the streams own it now */
+	if ((r.sinks & OUT_JOURNAL) && !journal_available())
+		r.sinks = (r.sinks & ~OUT_JOURNAL) | OUT_PREFIX;
+	return r;
 }
 
 /* After fork: the parent keeps only the read ends, and reads them. */
@@ -375,30 +412,53 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 {
 	bool hook = kind == CHILD_HOOK || kind == CHILD_PREPARE;
 	struct output_stream *out;
+	struct output_route route;
 	char prefix[sizeof(out->prefix)];
 
 	io_close_child_ends(io);
 	if (io->pipes[0][0] == -1)
 		return;
-	if (s->io == NULL) {
-		if ((s->io = calloc(1, sizeof(*s->io))) == NULL) {
-			log_errorx("%s: out of memory; its output is lost",
-			    s->conf->name);
-			io_abort(io);
-			return;
-		}
-		for (int k = 0; k < 2; k++)
-			s->io->out[k].fd = s->io->hook_out[k].fd = -1;
+	if (service_io(s) == NULL) {
+		log_errorx("%s: out of memory; its output is lost",
+		    s->conf->name);
+		io_abort(io);
+		return;
 	}
 	out = hook ? s->io->hook_out : s->io->out;
+	route = route_of(s);
 	snprintf(prefix, sizeof(prefix), "%s%s", s->conf->name,
 	    kind == CHILD_PREPARE ? "/prepare" : hook ? "/cleanup" : "");
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
 		    hook ? hook_eof_fn : main_eof_fn, s);
-	if (taps_output(s->conf, kind))
-		tap_output(s, io);
+		output_stream_route(&out[i], &route);
+		/* Both streams of a main process go past its log: probe. */
+		if (taps_output(s->conf, kind))
+			output_stream_tap(&out[i], main_line_fn);
+	}
+}
+
+void
+children_reopen(struct service *s)
+{
+	if (s->io != NULL)
+		for (size_t i = 0; i < s->io->nfiles; i++)
+			filesink_reopen(&s->io->files[i]);
+}
+
+void
+children_release(struct service *s)
+{
+	if (s->io == NULL)
+		return;
+	for (int k = 0; k < 2; k++) {
+		output_stream_close(&s->io->out[k]);
+		output_stream_close(&s->io->hook_out[k]);
+	}
+	free_files(s->io);
+	free(s->io);
+	s->io = NULL;
 }
 
 /*

@@ -71,4 +71,10 @@ bool	children_output_paused(const struct service *s, bool hook);
 /* Whether the output pipes of the main process (or hook) are closed. */
 bool	children_output_done(const struct service *s, bool hook);
 
+/* Closes and opens again every file sink of s (corralctl reopen). */
+void	children_reopen(struct service *s);
+
+/* Closes s's pipes and file sinks and frees them: s is retired. */
+void	children_release(struct service *s);
+
 #endif

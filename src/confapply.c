@@ -429,35 +429,105 @@ apply_limit(struct loader *ld, const struct use *u, char *base,
 	return 0;
 }
 
+/* One word of `output`: its bit, and for file: its path added to o. */
+static int
+output_word(struct loader *ld, struct output_set *o, const char *w,
+    char err[VALUE_ERR_MAX])
+{
+	static const struct { const char *name; unsigned bit; } sinks[] = {
+		{ "inherit", OUT_INHERIT }, { "null", OUT_NULL },
+		{ "prefix", OUT_PREFIX }, { "journal", OUT_JOURNAL },
+	};
+	char **v;
+
+	for (size_t i = 0; i < NELEM(sinks); i++)
+		if (strcasecmp(w, sinks[i].name) == 0) {
+			if (o->sinks & sinks[i].bit) {
+				snprintf(err, VALUE_ERR_MAX, "'%s' is given "
+				    "twice", w);
+				return -1;
+			}
+			o->sinks |= sinks[i].bit;
+			return 0;
+		}
+	if (strncmp(w, "file:", 5) != 0 || w[5] != '/') {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not an output sink "
+		    "(inherit, null, prefix, journal or file:/ABSOLUTE/PATH)",
+		    w);
+		return -1;
+	}
+	for (size_t i = 0; i < o->nfiles; i++)
+		if (strcmp(o->files[i], w + 5) == 0) {
+			snprintf(err, VALUE_ERR_MAX, "'%s' is given twice", w);
+			return -1;
+		}
+	if ((v = xreallocarray(ld, o->files, o->nfiles + 1,
+	    sizeof(*v))) == NULL)
+		return 0;
+	o->files = v;
+	if ((v[o->nfiles] = strdup(w + 5)) == NULL) {
+		ld->oom = true;
+		return 0;
+	}
+	o->nfiles++;
+	o->sinks |= OUT_FILE;
+	return 0;
+}
+
+/* `output = SINK...`: inherit and null stand alone (SPEC §16). */
 static int
 apply_output(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
-	static const char *const modes[] = {
-		[OUTPUT_INHERIT] = "inherit", [OUTPUT_PREFIX] = "prefix",
-		[OUTPUT_NULL] = "null",
-	};
-	struct svc_conf *s = u->svc;
-	const char *v = u->value;
+	struct output_set *o = AT(struct output_set, u->e->key->off);
+	unsigned alone;
+	bool bad = false;
+	char **words;
+	size_t n;
 
-	(void)ld;
-	(void)base;
-	for (size_t i = 0; i < NELEM(modes); i++)
-		if (modes[i] != NULL && strcasecmp(v, modes[i]) == 0) {
-			s->output = i;
-			return 0;
-		}
-	if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
-		s->output = OUTPUT_FILE;
-		if ((s->output_path = strdup(v + 5)) == NULL) {
-			snprintf(err, VALUE_ERR_MAX, "out of memory");
-			return -1;
-		}
+	if (conf_words(ld, u, &words, &n, "list of output sinks") == -1)
 		return 0;
+	o->sinks = 0;
+	for (size_t i = 0; i < n; i++)
+		if (output_word(ld, o, words[i], err) == -1) {
+			conf_use_err(ld, u, "%s", err);
+			bad = true;
+		}
+	free(words);
+	alone = o->sinks & (OUT_INHERIT | OUT_NULL);
+	if (n == 0 || (bad && o->sinks == 0))
+		o->sinks = OUT_INHERIT;
+	else if (!bad && alone != 0 && o->sinks != alone) {
+		snprintf(err, VALUE_ERR_MAX, "'%s': inherit and null stand "
+		    "alone (combine prefix, journal and file:PATH)", u->value);
+		return -1;
 	}
-	snprintf(err, VALUE_ERR_MAX, "'%s' is not an output (inherit, prefix, "
-	    "null, or file:/ABSOLUTE/PATH)", v);
-	return -1;
+	return 0;
+}
+
+static int
+apply_size(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	return parse_size(u->value, AT(uint64_t, u->e->key->off), err);
+}
+
+static int
+apply_log_format(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	(void)ld;
+	if (strcasecmp(u->value, "text") == 0)
+		*AT(enum log_format, u->e->key->off) = LOG_FORMAT_TEXT;
+	else if (strcasecmp(u->value, "json") == 0)
+		*AT(enum log_format, u->e->key->off) = LOG_FORMAT_JSON;
+	else {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is not a log format (text "
+		    "or json)", u->value);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -733,6 +803,8 @@ static apply_fn *const appliers[KT__COUNT] = {
 	[KT_WATCH] = apply_watch,
 	[KT_WATCH_ACTION] = apply_watch_action,
 	[KT_CHECK] = apply_check,
+	[KT_SIZE] = apply_size,
+	[KT_LOG_FORMAT] = apply_log_format,
 };
 
 /*

@@ -37,6 +37,7 @@ const struct svc_rare svc_rare_defaults = {
 	.health_retries = 3,
 	.prepare_timeout = 30,
 	.watch_delay = 1,
+	.output_keep = 5,
 };
 
 struct svc_conf *
@@ -62,6 +63,7 @@ svc_new(const char *name, int line, unsigned index)
 	s->cleanup_timeout = NAN;
 	s->check_timeout = NAN;
 	s->umask = -1;
+	s->output.sinks = OUT_INHERIT;
 	s->rare = &svc_rare_defaults;
 	s->ready_timeout = 60;
 	s->uid = (uid_t)-1;
@@ -132,7 +134,9 @@ svc_free(struct svc_conf *s)
 	free(s->home);
 	free(s->user_name);
 	free(s->group);
-	free(s->output_path);
+	for (size_t i = 0; i < s->output.nfiles; i++)
+		free(s->output.files[i]);
+	free(s->output.files);
 	for (size_t i = 0; i < s->nenv; i++)
 		free(s->env[i]);
 	free(s->env);

@@ -100,13 +100,25 @@ same_exit_codes(const struct key *k, const char *a, const char *b)
 	return memcmp(a + k->off, b + k->off, sizeof(struct exit_set)) == 0;
 }
 
-/* The mode at off, the path of OUTPUT_FILE at off2. */
+/* The sinks, and the file sinks' paths in their order. */
 static bool
 same_output(const struct key *k, const char *a, const char *b)
 {
-	return *AT(enum output_mode, a, k->off) ==
-	    *AT(enum output_mode, b, k->off) &&
-	    same_str(*AT(char *, a, k->off2), *AT(char *, b, k->off2));
+	const struct output_set *oa = AT(struct output_set, a, k->off);
+	const struct output_set *ob = AT(struct output_set, b, k->off);
+
+	if (oa->sinks != ob->sinks || oa->nfiles != ob->nfiles)
+		return false;
+	for (size_t i = 0; i < oa->nfiles; i++)
+		if (strcmp(oa->files[i], ob->files[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_size(const struct key *k, const char *a, const char *b)
+{
+	return *AT(uint64_t, a, k->off) == *AT(uint64_t, b, k->off);
 }
 
 /* The action at off, its signal at off2. */
@@ -152,6 +164,7 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_UMASK] = same_int,
 	[KT_LIMIT] = same_limit,
 	[KT_OUTPUT] = same_output,
+	[KT_SIZE] = same_size,
 	[KT_ENV_FILE] = same_words,
 	[KT_TYPE] = same_int,
 	[KT_REQUIRES] = same_words,

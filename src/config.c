@@ -131,12 +131,31 @@ check_probes(struct loader *ld, const struct section *sec,
 		err_at(ld, sec->file, line ? line : sec->line, "[service:%s] "
 		    "check_timeout%s: a probe's try needs more than 0s",
 		    sec->name, line ? "" : " (from [corral])");
-	if (config_log_probe(s) != NULL && s->output == OUTPUT_INHERIT)
+	if (config_log_probe(s) != NULL && s->output.sinks == OUT_INHERIT)
 		err_at(ld, sec->file, entry_line(ld, sec, "ready_check"),
 		    "[service:%s] ready_check: log: reads the service's "
 		    "output, which output = inherit hands straight to "
 		    "corral's (set output = prefix, null or file:PATH)",
 		    sec->name);
+}
+
+/* What the output_* keys need of output (SPEC §16). */
+static void
+check_output(struct loader *ld, const struct section *sec,
+    const struct svc_conf *s)
+{
+	int line = entry_line(ld, sec, "output_max_size");
+
+	if (line != 0 && !(s->output.sinks & OUT_FILE))
+		err_at(ld, sec->file, line, "[service:%s] output_max_size: "
+		    "only file: sinks rotate, and output has none (add "
+		    "file:/PATH to output, or remove output_max_size)",
+		    sec->name);
+	if ((line = entry_line(ld, sec, "output_timestamps")) != 0 &&
+	    !(s->output.sinks & OUT_PREFIX) && s->rare->output_timestamps)
+		err_at(ld, sec->file, line, "[service:%s] output_timestamps: "
+		    "times go before prefixed lines, and output has no "
+		    "prefix sink (add prefix to output)", sec->name);
 }
 
 /*
@@ -163,6 +182,7 @@ resolve_service(struct loader *ld, const struct section *sec,
 		err_at(ld, sec->file, sec->line, "[service:%s]: health_interval "
 		    "must be more than 0", sec->name);
 	check_probes(ld, sec, s);
+	check_output(ld, sec, s);
 	if (s->argv == NULL && entry_line(ld, sec, "command") == 0)
 		err_at(ld, sec->file, sec->line, "[service:%s]: no command (add "
 		    "'command = PROGRAM ARGS...')", sec->name);
@@ -217,6 +237,57 @@ check_listen_clashes(struct loader *ld)
 	}
 }
 
+/* The service before s (in file order) that writes path; NULL if none. */
+static const struct svc_conf *
+writes_before(const struct config *c, const struct svc_conf *s,
+    const char *path)
+{
+	for (size_t i = 0; i < c->nservices && c->services[i] != s; i++)
+		for (size_t j = 0; j < c->services[i]->output.nfiles; j++)
+			if (strcmp(c->services[i]->output.files[j], path) == 0)
+				return c->services[i];
+	return NULL;
+}
+
+/*
+ * One file, one writer: two services' lines would mix in it and each would
+ * rotate the other's (SPEC §16).  Instances of one section are told once.
+ */
+static void
+check_file_clashes(struct loader *ld)
+{
+	const struct config *c = ld->c;
+
+	for (size_t i = 0; i < ld->nsects; i++) {
+		const struct section *sec = ld->sects[i];
+
+		for (unsigned k = 0; k < sec->nsvcs; k++) {
+			const struct svc_conf *s = sec->svcs[k], *prev;
+			const struct output_set *o = &s->output;
+			size_t j;
+
+			for (j = 0; j < o->nfiles; j++)
+				if ((prev = writes_before(c, s, o->files[j])))
+					break;
+			if (j == o->nfiles)
+				continue;
+			if (prev->line == sec->line && prev->file == sec->file)
+				err_at(ld, sec->file, entry_line(ld, sec,
+				    "output"), "[service:%s] output: its "
+				    "instances would all write file:%s (put "
+				    "${CORRAL_INSTANCE} in the path)", sec->name,
+				    o->files[j]);
+			else
+				err_at(ld, sec->file, entry_line(ld, sec,
+				    "output"), "[service:%s] output: file:%s "
+				    "is written by [service:%s] already (%s:%d)",
+				    sec->name, o->files[j], prev->name,
+				    c->files[prev->file], prev->line);
+			break;
+		}
+	}
+}
+
 static void
 resolve(struct loader *ld)
 {
@@ -227,6 +298,7 @@ resolve(struct loader *ld)
 			resolve_service(ld, ld->sects[i], ld->sects[i]->svcs[k]);
 	check_cycles(ld);
 	check_listen_clashes(ld);
+	check_file_clashes(ld);
 	if (c->shutdown_deadline != 0 && isinf(c->shutdown_deadline))
 		c->shutdown_deadline = 0;
 }

@@ -31,7 +31,26 @@
 enum restart_policy { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum svc_type { TYPE_SIMPLE, TYPE_ONESHOT };
 enum watch_action { WATCH_RESTART, WATCH_SIGNAL, WATCH_RELOAD };
-enum output_mode { OUTPUT_INHERIT, OUTPUT_PREFIX, OUTPUT_NULL, OUTPUT_FILE };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+/*
+ * The sinks of `output` (SPEC §16), a bit each.  inherit and null stand
+ * alone; the others combine, and with any of them corral reads the
+ * service's pipes and writes every line to each.
+ */
+#define OUT_INHERIT	0x01u
+#define OUT_NULL	0x02u
+#define OUT_PREFIX	0x04u
+#define OUT_JOURNAL	0x08u
+#define OUT_FILE	0x10u
+
+struct output_set {
+	unsigned	 sinks;			/* OUT_* bits */
+	char		**files;		/* OUT_FILE: absolute paths */
+	size_t		 nfiles;
+};
+
+#define OUTPUT_BUFFER_MAX	(16u << 20)	/* SPEC §16 */
 
 /* The resource limits a service may set, in the order of their keys. */
 #define SVC_LIMITS(X)							\
@@ -76,6 +95,9 @@ struct svc_rare {
 	enum watch_action watch_action;
 	int		 watch_signal;		/* WATCH_SIGNAL */
 	double		 watch_delay;
+	uint64_t	 output_max_size;	/* file: sinks rotate; 0: never */
+	unsigned	 output_keep;		/* rotated files kept */
+	bool		 output_timestamps;	/* before prefixed lines */
 };
 
 extern const struct svc_rare svc_rare_defaults;
@@ -104,8 +126,7 @@ struct svc_conf {
 	char		*user_name;
 	char		*group;			/* as written; NULL: user's */
 	int		 umask;			/* -1: corral's */
-	enum output_mode output;
-	char		*output_path;		/* OUTPUT_FILE */
+	struct output_set output;
 	char		**env;			/* KEY=VALUE, NULL-terminated: */
 	size_t		 nenv;			/* env_file's, then environment's */
 	char		**env_file;		/* paths, resolved */
@@ -167,6 +188,7 @@ struct config {
 	uint64_t	 forward_signals;	/* bit (sig - 1) */
 	int		 log_level;		/* enum log_level */
 	bool		 log_timestamps;
+	enum log_format	 log_format;
 	char		*control_socket;	/* NULL: the default; "none" */
 	char		*control_group;		/* as written */
 	gid_t		 control_gid;

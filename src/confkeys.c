@@ -37,8 +37,8 @@
  * metrics_file, shutdown
  * order and deadline and strict from then on, and the two timeouts reach
  * each service that inherits them as its own (resolve() in config.c);
- * control_socket, control_group, log_timestamps and subreaper are read
- * only when corral starts.  The RC_SET rows decide which services there
+ * control_socket, control_group, log_timestamps, log_format and subreaper
+ * are read only when corral starts.  The RC_SET rows decide which services there
  * are and which of them run: a reload compares names and conditions'
  * outcomes, not these values.
  */
@@ -51,6 +51,7 @@ const struct key conf_keys[] = {
 	G(forward_signals, KT_SIGSET, RC_IN_PLACE),
 	G(log_level, KT_LOG_LEVEL, RC_IN_PLACE),
 	G(log_timestamps, KT_BOOL, RC_AT_START),
+	G(log_format, KT_LOG_FORMAT, RC_AT_START),
 	G(subreaper, KT_BOOL, RC_AT_START),
 	G(strict, KT_BOOL, RC_IN_PLACE),
 	G(control_socket, KT_PATH, RC_AT_START),
@@ -69,7 +70,10 @@ const struct key conf_keys[] = {
 	RF(limit_nproc, limits[LIMIT_nproc], KT_LIMIT, RC_RESTART),
 	RF(limit_core, limits[LIMIT_core], KT_LIMIT, RC_RESTART),
 	RF(limit_memlock, limits[LIMIT_memlock], KT_LIMIT, RC_RESTART),
-	S2(output, output, KT_OUTPUT, output_path, false, RC_RESTART),
+	S(output, KT_OUTPUT, RC_RESTART),
+	R(output_max_size, KT_SIZE, RC_RESTART),
+	R(output_keep, KT_UINT, RC_RESTART),
+	R(output_timestamps, KT_BOOL, RC_RESTART),
 	S2(environment, env, KT_ENV, nenv, true, RC_RESTART),
 	/* What it reads is in env, and is compared there. */
 	S2(env_file, env_file, KT_ENV_FILE, nenv_file, true, RC_IN_PLACE),

@@ -35,7 +35,7 @@ enum key_type {
 	KT_GROUP,		/* char * as written; gid */
 	KT_UMASK,		/* int */
 	KT_LIMIT,		/* struct limit */
-	KT_OUTPUT,		/* enum output_mode, char * output_path at off2 */
+	KT_OUTPUT,		/* struct output_set */
 	KT_PATTERNS,		/* char ** glob patterns, size_t count at off2 */
 	KT_ENV_FILE,		/* char ** paths, size_t count at off2; env */
 	KT_CONDITION,		/* char ** conditions, size_t count at off2 */
@@ -48,6 +48,8 @@ enum key_type {
 	KT_WATCH,		/* char ** paths, size_t count at off2 */
 	KT_WATCH_ACTION,	/* enum watch_action, int signal at off2 */
 	KT_CHECK,		/* KT_COMMAND, or a built-in probe (probe.h) */
+	KT_SIZE,		/* uint64_t bytes */
+	KT_LOG_FORMAT,		/* enum log_format */
 	KT__COUNT
 };
 

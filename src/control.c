@@ -107,6 +107,8 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 		return request_check(body);
 	case VERB_METRICS:
 		return request_metrics(body);
+	case VERB_REOPEN:
+		return request_reopen(body);
 	case VERB__COUNT:
 		break;
 	}

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -183,4 +184,21 @@ creds_groups(const char *user_name, gid_t gid, gid_t **groups)
 	}
 	*groups = g;
 	return n;
+}
+
+int
+creds_rename(const struct creds *cr, const char *from, const char *to)
+{
+	struct saved_ids sv;
+	int r, saved;
+
+	if (cr->ngroups < 0 || cr->uid == 0 || geteuid() != 0)
+		return to != NULL ? rename(from, to) : unlink(from);
+	if (become(cr, &sv, from) == -1)
+		return -1;
+	r = to != NULL ? rename(from, to) : unlink(from);
+	saved = errno;
+	restore(&sv, from);
+	errno = saved;
+	return r;
 }

@@ -33,6 +33,15 @@ int	creds_open(const struct creds *cr, const char *path, int flags,
 	    mode_t mode, bool *nofollow);
 
 /*
+ * rename(from, to), or unlink(from) when to is NULL, with cr's rights, as
+ * creds_open() opens: for the rotation of a file sink, which moves files
+ * in a directory the service's user may write.  rename(2) and unlink(2)
+ * never follow a symlink in the last component.  Returns 0, or -1 with
+ * errno set.
+ */
+int	creds_rename(const struct creds *cr, const char *from, const char *to);
+
+/*
  * The supplementary groups a service runs with: those of user_name with
  * gid (getgrouplist), or gid alone for a user without a passwd entry
  * (user_name NULL).  Sets *groups (malloc'd) and returns their number, or

@@ -31,7 +31,7 @@ usage(FILE *out)
 	    "       corralctl [-s SOCKET] start|stop|restart NAME...\n"
 	    "       corralctl [-s SOCKET] signal NAME SIGNAL\n"
 	    "       corralctl [-s SOCKET] reload [--dry-run]\n"
-	    "       corralctl [-s SOCKET] shutdown | check | metrics\n");
+	    "       corralctl [-s SOCKET] shutdown | check | metrics | reopen\n");
 }
 
 /*

@@ -1026,13 +1026,7 @@ lifecycle_free(struct service *s)
 		ev_io_stop(lc.loop, &s->exec_w);
 		(void)close(s->exec_fd);
 	}
-	if (s->io != NULL) {
-		for (int k = 0; k < 2; k++) {
-			output_stream_close(&s->io->out[k]);
-			output_stream_close(&s->io->hook_out[k]);
-		}
-		free(s->io);
-	}
+	children_release(s);
 	health_free(s);
 	free(s);
 }

@@ -10,10 +10,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "logfmt.h"
 #include "sink.h"
 
 #define LOG_LINE_MAX	2048
@@ -95,26 +95,23 @@ log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+/* The text of a message: fmt, then ": strerror(errnum)" when errnum. */
 static size_t
-format_time(char *buf, size_t len)
+format_msg(char *buf, size_t len, int errnum, const char *fmt, va_list ap)
 {
-	struct timespec ts;
-	struct tm tm;
 	size_t n;
+	int r;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-	    localtime_r(&ts.tv_sec, &tm) == NULL)
-		return 0;
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return 0;
-	n += (size_t)snprintf(buf + n, len - n, ".%03ld", ts.tv_nsec / 1000000);
-	n += strftime(buf + n, len - n, "%z ", &tm);
-	/* RFC 3339 wants the offset as +hh:mm, strftime gives +hhmm. */
-	if (n >= 6 && n + 1 < len) {
-		memmove(buf + n - 2, buf + n - 3, 3);
-		buf[n - 3] = ':';
-		n++;
+	r = vsnprintf(buf, len, fmt, ap);
+	n = r > 0 ? (size_t)r : 0;
+	if (n >= len)
+		n = len - 1;
+	if (errnum != 0) {
+		r = snprintf(buf + n, len - n, ": %s", strerror(errnum));
+		if (r > 0)
+			n += (size_t)r;
+		if (n >= len)
+			n = len - 1;
 	}
 	return n;
 }
@@ -122,30 +119,27 @@ format_time(char *buf, size_t len)
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char buf[LOG_LINE_MAX];
-	size_t n = 0;
-	int r;
+	char msg[LOG_LINE_MAX], line[LOGFMT_JSON_MAX(LOG_LINE_MAX)];
+	char stamp[LOGFMT_TIME_MAX];
+	size_t n = 0, len, tlen;
 	int saved_errno = errno;
 
 	if (level > cur_level)
 		return;
-	if (with_time)
-		n = format_time(buf, sizeof(buf));
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "corral: ");
-	r = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	if (r > 0)
-		n += (size_t)r;
-	if (n >= sizeof(buf) - 1)
-		n = sizeof(buf) - 2;
-	if (errnum != 0) {
-		r = snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(errnum));
-		if (r > 0)
-			n += (size_t)r;
-		if (n >= sizeof(buf) - 1)
-			n = sizeof(buf) - 2;
+	len = format_msg(msg, sizeof(msg) - 1, errnum, fmt, ap);
+	if (logfmt_json()) {
+		tlen = logfmt_time(stamp);
+		n = logfmt_json_line(line, stamp, tlen, NULL, "corral",
+		    level_names[level], msg, len);
+	} else {
+		if (with_time && (n = logfmt_time(line)) > 0)
+			line[n++] = ' ';
+		memcpy(line + n, "corral: ", 8);
+		memcpy(line + n + 8, msg, len);
+		n += 8 + len;
+		line[n++] = '\n';
 	}
-	buf[n++] = '\n';
-	sink_own(SINK_STDERR, buf, n);
+	sink_own(SINK_STDERR, line, n);
 	errno = saved_errno;
 }
 

@@ -18,6 +18,8 @@
 #include "control.h"
 #include "log.h"
 #include "notify.h"
+#include "journal.h"
+#include "logfmt.h"
 #include "output.h"
 #include "plan.h"
 #include "requests.h"
@@ -226,6 +228,16 @@ open_sockets(const struct config *c)
 	return 0;
 }
 
+/* The log as the file and -v/-q ask; -t and usage errors stay text. */
+static void
+start_logging(const struct config *c, const struct options *o)
+{
+	log_init(o->verbosity > 0 ? LOGL_DEBUG : o->verbosity < 0 ? LOGL_WARN :
+	    (enum log_level)c->log_level, c->log_timestamps);
+	logfmt_set_json(c->log_format == LOG_FORMAT_JSON);
+	warn_plan(c);
+}
+
 static const struct signal_ops on_signal = {
 	.shutdown = shutdown_signal,
 	.forward = supervisor_forward,
@@ -258,9 +270,7 @@ main(int argc, char *argv[])
 		config_free(c);
 		return status;
 	}
-	log_init(o.verbosity > 0 ? LOGL_DEBUG : o.verbosity < 0 ? LOGL_WARN :
-	    (enum log_level)c->log_level, c->log_timestamps);
-	warn_plan(c);
+	start_logging(c, &o);
 	/*
 	 * With signalfd a relayed signal costs corral one epoll_wait() and
 	 * one read() instead of a handler, an eventfd write and a sigreturn
@@ -308,6 +318,7 @@ main(int argc, char *argv[])
 	signals_free(loop);
 	supervisor_free();
 	sockets_free();
+	journal_close();
 	watch_free();
 	notify_free();
 	log_end_loop();

@@ -1,8 +1,10 @@
 /*
- * Prefixed output: reading the pipes of services and hooks, splitting what
- * they write into lines, and handing each line to a sink (sink.h) charged to
- * its stream, which pauses while it has OUTPUT_QUEUE_MAX bytes waiting and
- * resumes once half of them are out.
+ * Reading the pipes of services and hooks, splitting what they write into
+ * lines, and handing the lines of each read to the stream's sinks in one
+ * batch: to corral's own stream (sink.h) charged to the stream, which
+ * pauses while it has OUTPUT_QUEUE_MAX bytes waiting and resumes once half
+ * of them are out; to its files and the journal, which drop what they
+ * cannot take.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -14,7 +16,10 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "filesink.h"
+#include "journal.h"
 #include "log.h"
+#include "logfmt.h"
 #include "output.h"
 
 #define READ_CHUNK		65536
@@ -58,50 +63,130 @@ released(struct sink_account *a)
 }
 
 /*
- * A line for a file corral writes itself.  The descriptor is non-blocking:
- * a FIFO whose reader stalls costs lines (dropped and counted), never the
- * loop; a regular file takes every write.
+ * The lines of the read being split, dressed for corral's own stream
+ * (text) and as they are for the file sinks (raw), written at the end of
+ * the read, or before, when one would overflow.  One batch for all the
+ * streams: a read is split and written before another stream is read.
  */
-static void
-write_file(struct output_stream *st, const struct iovec *iov)
-{
-	ssize_t n;
+#define TEXT_CAP	(OUTPUT_BATCH_MAX + LOGFMT_JSON_MAX(OUTPUT_LINE_MAX))
+#define RAW_CAP		(OUTPUT_BATCH_MAX + OUTPUT_LINE_MAX + 1)
 
-	do
-		n = writev(st->file_fd, iov, 2);
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)(iov[0].iov_len + iov[1].iov_len))
+static struct {
+	struct output_stream *st;
+	size_t		 text_len;
+	size_t		 raw_len;
+	char		 stamp[LOGFMT_TIME_MAX];
+	size_t		 stamp_len;	/* 0: not taken for this batch */
+	char		 text[TEXT_CAP];
+	char		 raw[RAW_CAP];
+} batch;
+
+static void
+flush_text(void)
+{
+	struct output_stream *st = batch.st;
+	size_t len = batch.text_len;
+
+	if (len == 0)
 		return;
-	if (st->file_dropped++ == 0)
-		log_warnx("%s: output file did not take a line (%s); lines it "
-		    "does not take are dropped and counted", st->prefix,
-		    n == -1 ? strerror(errno) : "short write");
+	batch.text_len = 0;
+	sink_relay(st->to, &st->acct, batch.text, len);
+	if (st->acct.queued >= OUTPUT_QUEUE_MAX)
+		pause_stream(st);
+}
+
+static void
+flush_raw(void)
+{
+	const struct output_route *r = &batch.st->route;
+
+	for (size_t i = 0; i < r->nfiles; i++)
+		filesink_write(&r->files[i], batch.raw, batch.raw_len);
+	batch.raw_len = 0;
+}
+
+/* Writes what the batch holds; the stream's lines are all out after it. */
+static void
+batch_flush(void)
+{
+	if (batch.st == NULL)
+		return;
+	flush_text();
+	flush_raw();
+	batch.stamp_len = 0;
+	batch.st = NULL;
+}
+
+/* The time of the batch's lines: they were read at the same moment. */
+static const char *
+batch_time(size_t *len)
+{
+	if (batch.stamp_len == 0)
+		batch.stamp_len = logfmt_time(batch.stamp);
+	*len = batch.stamp_len;
+	return batch.stamp;
+}
+
+static void
+add_text(struct output_stream *st, const char *line, size_t len)
+{
+	size_t plen = strlen(st->prefix), tlen = 0, need;
+	const char *t = NULL;
+	char *o;
+
+	need = logfmt_json() ? LOGFMT_JSON_MAX(len) :
+	    LOGFMT_TIME_MAX + plen + len + 5;
+	if (batch.text_len + need > TEXT_CAP ||
+	    batch.text_len >= OUTPUT_BATCH_MAX)
+		flush_text();
+	o = batch.text + batch.text_len;
+	if (logfmt_json() || st->route.timestamps)
+		t = batch_time(&tlen);
+	if (logfmt_json()) {
+		batch.text_len += logfmt_json_line(o, t, tlen, st->prefix,
+		    st->to == SINK_STDERR ? "stderr" : "stdout",
+		    st->to == SINK_STDERR ? "error" : "info", line, len);
+		return;
+	}
+	if (tlen > 0) {
+		memcpy(o, t, tlen);
+		o[tlen++] = ' ';
+	}
+	memcpy(o + tlen, st->prefix, plen);
+	memcpy(o + tlen + plen, " | ", 3);
+	memcpy(o + tlen + plen + 3, line, len);
+	o[tlen + plen + 3 + len] = '\n';
+	batch.text_len += tlen + plen + len + 4;
+}
+
+static void
+add_raw(const char *line, size_t len)
+{
+	if (batch.raw_len + len + 1 > RAW_CAP ||
+	    batch.raw_len >= OUTPUT_BATCH_MAX)
+		flush_raw();
+	memcpy(batch.raw + batch.raw_len, line, len);
+	batch.raw[batch.raw_len + len] = '\n';
+	batch.raw_len += len + 1;
 }
 
 static void
 emit(struct output_stream *st, const char *line, size_t len)
 {
-	struct iovec iov[4] = {
-		{ st->prefix, strlen(st->prefix) },
-		{ (void *)(uintptr_t)" | ", 3 },
-		{ (void *)(uintptr_t)line, len },
-		{ (void *)(uintptr_t)"\n", 1 },
-	};
+	unsigned sinks = st->route.sinks;
 
 	if (st->on_line != NULL)
 		st->on_line(st, line, len, st->ctx);
-	switch (st->dest) {
-	case DEST_SINK:
-		sink_relay(st->to, &st->acct, iov, 4);
-		if (st->acct.queued >= OUTPUT_QUEUE_MAX)
-			pause_stream(st);
-		break;
-	case DEST_FILE:
-		write_file(st, iov + 2);
-		break;
-	case DEST_NONE:
-		break;
+	if (batch.st != st) {
+		batch_flush();
+		batch.st = st;
 	}
+	if (sinks & OUT_PREFIX)
+		add_text(st, line, len);
+	if (sinks & OUT_FILE)
+		add_raw(line, len);
+	if (sinks & OUT_JOURNAL)
+		journal_line(st->prefix, st->to == SINK_STDERR, line, len);
 }
 
 size_t
@@ -189,6 +274,7 @@ split_held(struct output_stream *st)
 	size_t n = output_split(st, st->held + st->held_off, st->held_len,
 	    emit);
 
+	batch_flush();
 	st->held_off += n;
 	st->held_len -= n;
 	if (st->held_len > 0) {
@@ -204,7 +290,7 @@ static enum read_result
 read_some(struct output_stream *st)
 {
 	char buf[READ_CHUNK];
-	size_t room;
+	size_t room, used;
 	ssize_t r;
 
 	if (st->held_len > 0)
@@ -227,7 +313,9 @@ read_some(struct output_stream *st)
 	if (r > 0) {
 		if (st->finishing)
 			st->finish_left -= (size_t)r;
-		hold(st, buf, (size_t)r, output_split(st, buf, (size_t)r, emit));
+		used = output_split(st, buf, (size_t)r, emit);
+		batch_flush();
+		hold(st, buf, (size_t)r, used);
 		return READ_DATA;
 	}
 	if (r == -1 && errno == EAGAIN)
@@ -291,22 +379,23 @@ output_stream_open(struct output_stream *st, int fd, int to,
 	st->just_split = false;
 	st->on_eof = on_eof;
 	st->ctx = ctx;
-	st->dest = DEST_SINK;
-	st->file_fd = -1;
-	st->file_dropped = 0;
+	st->route = (struct output_route){ .sinks = OUT_PREFIX };
 	st->on_line = NULL;
 	ev_io_init(&st->w, stream_read_cb, fd, EV_READ);
 	ev_io_start(out_loop, &st->w);
 }
 
 void
+output_stream_route(struct output_stream *st, const struct output_route *route)
+{
+	st->route = *route;
+}
+
+void
 output_stream_tap(struct output_stream *st,
-    void (*on_line)(struct output_stream *, const char *, size_t, void *),
-    enum output_dest dest, int file_fd)
+    void (*on_line)(struct output_stream *, const char *, size_t, void *))
 {
 	st->on_line = on_line;
-	st->dest = dest;
-	st->file_fd = file_fd;
 }
 
 void
@@ -372,8 +461,10 @@ output_stream_close(struct output_stream *st)
 	ev_io_stop(out_loop, &st->w);
 	(void)close(st->fd);
 	st->fd = -1;
-	if (st->partial_len > 0)
+	if (st->partial_len > 0) {
 		emit(st, st->partial, st->partial_len);
+		batch_flush();
+	}
 	st->partial_len = 0;
 	free(st->partial);
 	st->partial = NULL;
@@ -387,13 +478,6 @@ output_stream_close(struct output_stream *st)
 	sink_disown(&st->acct);
 	st->paused = false;
 	st->finishing = false;
-	if (st->file_fd != -1) {
-		if (st->file_dropped > 0)
-			log_warnx("%s: %lu lines the output file did not take "
-			    "were dropped", st->prefix, st->file_dropped);
-		(void)close(st->file_fd);	/* each line went out whole */
-		st->file_fd = -1;
-	}
 	st->on_line = NULL;
-	st->dest = DEST_SINK;
+	st->route = (struct output_route){ .sinks = OUT_PREFIX };
 }

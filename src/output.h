@@ -1,14 +1,18 @@
 /*
- * `output = prefix`: corral reads each service's stdout and stderr pipes in
- * its loop and copies every line to its own stdout or stderr as
- * "NAME | line", through the sinks of sink.h.
+ * Services' output that corral reads: each stdout and stderr pipe is read
+ * in the loop and split into lines, and every line goes to the stream's
+ * sinks: corral's own stdout or stderr as "NAME | line" (or a JSON object),
+ * the journal, the service's files (SPEC §16).
  *
- * Lines are never lost and never interleaved: each one is written whole by
- * a single writer (corral), and what corral's own stdout cannot take yet
- * waits in the sink.  The loop never blocks on a slow reader, and memory is
- * bounded by back-pressure: when a stream has OUTPUT_QUEUE_MAX bytes waiting,
- * corral stops reading its pipe, so the service blocks on its own writes
- * instead; a read never takes more than the room left under that bound.
+ * Lines are never split or interleaved: corral is their one writer, and
+ * writes whole lines, a read's worth in one write.  What corral's own
+ * stdout cannot take yet waits in the sink (sink.h), never lost; memory is
+ * bounded by back-pressure: when a stream has OUTPUT_QUEUE_MAX bytes
+ * waiting, corral stops reading its pipe, so the service blocks on its own
+ * writes instead.  A read takes no more than that bound has room for, and
+ * its lines can add at most one batch (OUTPUT_BATCH_MAX) on top.  Files and
+ * the journal never hold a service back: what they do not take is dropped
+ * and counted (filesink.h, journal.h).
  */
 #ifndef CORRAL_OUTPUT_H
 #define CORRAL_OUTPUT_H
@@ -17,27 +21,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "sink.h"
 
 /* A longer line is written as several lines of at most this many bytes. */
 #define OUTPUT_LINE_MAX		8192
 #define OUTPUT_QUEUE_MAX	(64 * 1024)
+/* The lines of a read are written together, up to this many bytes. */
+#define OUTPUT_BATCH_MAX	(64 * 1024)
+
+struct filesink;
 
 /*
- * Where a stream's lines go: corral's stdout or stderr (prefix), a file
- * corral writes (output = file with a log: probe), or nowhere (null with
- * one).  The last two exist because a log: probe needs the lines.
+ * Where a stream's lines go (SPEC §16): any of OUT_PREFIX (corral's own
+ * stdout or stderr, as "NAME | line" or JSON), OUT_JOURNAL and OUT_FILE
+ * (the service's file sinks, shared by its streams); none at all for a
+ * log: probe's null.
  */
-enum output_dest { DEST_SINK, DEST_FILE, DEST_NONE };
+struct output_route {
+	unsigned	 sinks;		/* OUT_* bits of config.h */
+	struct filesink	*files;
+	size_t		 nfiles;
+	bool		 timestamps;	/* output_timestamps, text mode */
+};
 
 struct output_stream {
 	int		 fd;		/* read end of the pipe, or -1 at EOF */
 	ev_io		 w;
 	char		 prefix[80];	/* "web" or "web/cleanup" */
 	enum sink_id	 to;
-	enum output_dest dest;		/* DEST_SINK unless output_stream_tap() */
-	int		 file_fd;	/* DEST_FILE: non-blocking, owned */
-	unsigned long	 file_dropped;	/* lines the file did not take */
+	struct output_route route;	/* OUT_PREFIX unless output_stream_route() */
 	/* Called with each line before it goes on; NULL: none. */
 	void		(*on_line)(struct output_stream *, const char *, size_t,
 			    void *);
@@ -63,13 +76,14 @@ void	output_stream_open(struct output_stream *st, int fd, int to,
 	    const char *prefix, void (*on_eof)(struct output_stream *, void *),
 	    void *ctx);
 
-/*
- * After output_stream_open(): each line goes to on_line (with the stream's
- * ctx) first, then to dest; file_fd (DEST_FILE) is the stream's to close.
- */
+/* After output_stream_open(): where its lines go instead of prefix. */
+void	output_stream_route(struct output_stream *st,
+	    const struct output_route *route);
+
+/* After output_stream_open(): each line goes to on_line (with ctx) first. */
 void	output_stream_tap(struct output_stream *st,
-	    void (*on_line)(struct output_stream *, const char *, size_t, void *),
-	    enum output_dest dest, int file_fd);
+	    void (*on_line)(struct output_stream *, const char *, size_t,
+	    void *));
 
 /*
  * Reads what is readable now, without blocking and within the bound; for a

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "children.h"
 #include "clock.h"
 #include "health.h"
 #include "lifecycle.h"
@@ -273,6 +274,23 @@ request_check(struct strbuf *reply)
 		sb_printf(reply, "ok: %zu/%zu running\n", svset_running(set),
 		    svset_enabled(set));
 	return r;
+}
+
+int
+request_reopen(struct strbuf *reply)
+{
+	const struct svset *set = supervisor_set();
+	size_t files = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = set->svcs[i];
+
+		children_reopen(s);
+		files += s->io != NULL ? s->io->nfiles : 0;
+	}
+	sb_printf(reply, "reopened %zu output file%s\n", files,
+	    files == 1 ? "" : "s");
+	return 0;
 }
 
 int

@@ -23,6 +23,8 @@ int	request_signal(const char *name, int sig, struct strbuf *reply);
 int	request_check(struct strbuf *reply);
 /* The Prometheus text of every service (metrics.h). */
 int	request_metrics(struct strbuf *reply);
+/* Closes and opens again every file sink (for logrotate's postrotate). */
+int	request_reopen(struct strbuf *reply);
 int	request_shutdown(struct strbuf *reply);
 
 /*

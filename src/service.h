@@ -95,6 +95,8 @@ enum notify_warning { NOTIFY_WARNINGS(AS_NW_ENUM) NW__COUNT };
 struct service_io {
 	struct output_stream out[2];
 	struct output_stream hook_out[2];
+	struct filesink	*files;		/* its file: sinks, all streams' */
+	size_t		 nfiles;
 };
 
 struct transition {

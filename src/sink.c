@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct sink {
 	enum sink_id	 id;
 	int		 fd;
 	bool		 is_socket;
+	bool		 is_pipe;	/* writes of PIPE_BUF or less are whole */
 	bool		 broken;
 	ev_io		 w;
 	struct chunk	*head;
@@ -74,6 +76,7 @@ open_sink(struct sink *k)
 		return;
 	}
 	k->is_socket = S_ISSOCK(st.st_mode);
+	k->is_pipe = S_ISFIFO(st.st_mode);
 	/*
 	 * O_NONBLOCK on the inherited description would reach the services
 	 * that share it; a description of corral's own is non-blocking alone.
@@ -174,13 +177,45 @@ put(struct sink *k, const struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * put() of whole lines: to a pipe, in writes of at most PIPE_BUF bytes
+ * that end with a newline (a longer line goes in pieces).  Returns the
+ * bytes taken.
+ */
+static size_t
+put_lines(struct sink *k, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (!k->is_pipe) {
+		struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+		return put(k, &iov, 1);
+	}
+	while (done < len) {
+		size_t n = len - done, r;
+		const char *nl;
+		struct iovec iov;
+
+		if (n > PIPE_BUF && (nl = memrchr(buf + done, '\n',
+		    PIPE_BUF)) != NULL)
+			n = (size_t)(nl - (buf + done)) + 1;
+		iov.iov_base = (void *)(uintptr_t)(buf + done);
+		iov.iov_len = n;
+		r = put(k, &iov, 1);
+		done += r;
+		if (r < n)
+			break;
+	}
+	return done;
+}
+
 static void
 flush(struct sink *k)
 {
 	while (k->head != NULL && !k->broken) {
 		struct chunk *c = k->head;
-		struct iovec iov = { c->data + c->off, c->len - c->off };
-		size_t r = put(k, &iov, 1);
+		size_t r = put_lines(k, c->data + c->off, c->len - c->off);
 
 		if (r == 0)
 			break;
@@ -310,21 +345,22 @@ sink_own(enum sink_id id, const char *line, size_t len)
 }
 
 void
-sink_relay(enum sink_id id, struct sink_account *a, const struct iovec *iov,
-    int n)
+sink_relay(enum sink_id id, struct sink_account *a, const char *buf,
+    size_t len)
 {
 	struct sink *k = &sinks[id];
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
 	size_t taken = 0;
 
 	/* Services are read only while the loop runs; after it, never wait. */
 	if (mode != LOOP || k->broken)
 		return;
-	if (k->head == NULL && (taken = put(k, iov, n)) == iov_len(iov, n))
+	if (k->head == NULL && (taken = put_lines(k, buf, len)) == len)
 		return;
 	if (k->broken)
 		return;
-	/* Out of memory: the line is lost, the service is not blocked. */
-	(void)enqueue(k, iov, n, taken, a, false);
+	/* Out of memory: the lines are lost, the service is not blocked. */
+	(void)enqueue(k, &iov, 1, taken, a, false);
 }
 
 void

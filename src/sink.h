@@ -51,9 +51,14 @@ void	sink_init(struct ev_loop *loop, const struct sink_ops *ops);
 /* One of corral's own lines, newline included. */
 void	sink_own(enum sink_id id, const char *line, size_t len);
 
-/* A relayed line, given in pieces (the last ends with its newline). */
-void	sink_relay(enum sink_id id, struct sink_account *a,
-	    const struct iovec *iov, int n);
+/*
+ * Relayed lines, whole, newlines included.  To a pipe they are written at
+ * most PIPE_BUF bytes of whole lines at a time, which the kernel writes
+ * whole or not at all: a line is never split, nor mixed with the writes
+ * of the services that share the pipe (output = inherit).
+ */
+void	sink_relay(enum sink_id id, struct sink_account *a, const char *buf,
+	    size_t len);
 
 /* The account goes away; its waiting lines still go out, unowned. */
 void	sink_disown(struct sink_account *a);

@@ -172,6 +172,54 @@ bad:
 	return -1;
 }
 
+int
+parse_size(const char *s, uint64_t *out, char err[VALUE_ERR_MAX])
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (*end != '\0') {
+		if ((u = strchr(units, toupper((unsigned char)*end))) == NULL ||
+		    (end[1] != '\0' && strcasecmp(end + 1, "iB") != 0 &&
+		    strcasecmp(end + 1, "B") != 0))
+			goto bad;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (shift > 0 && v > (UINT64_MAX >> shift))
+		goto bad;
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	snprintf(err, VALUE_ERR_MAX, "'%s' is not a size (bytes, or a number "
+	    "with K, M, G or T: '10M')", s);
+	return -1;
+}
+
+void
+format_size(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int i = -1;
+
+	while (i < 3 && n >= 1024 && n % 1024 == 0) {
+		n /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)n, units[i]);
+}
+
 bool
 exit_set_has(const struct exit_set *set, int code)
 {

@@ -28,6 +28,15 @@ int	parse_bool(const char *s, bool *out, char err[VALUE_ERR_MAX]);
 int	parse_uint(const char *s, unsigned long min, unsigned long max,
 	    unsigned long *out, char err[VALUE_ERR_MAX]);
 
+/*
+ * A size in bytes: "4096", "512K", "10M", "1G" (powers of 1024, any case,
+ * an optional "B" or "iB" after the unit).
+ */
+int	parse_size(const char *s, uint64_t *out, char err[VALUE_ERR_MAX]);
+
+/* "10M" for 10485760, "1000" for 1000: the largest unit that divides. */
+void	format_size(uint64_t n, char *buf, size_t len);
+
 /* Exit codes 0-255 separated by blanks or commas, into a 256-bit set. */
 struct exit_set {
 	uint64_t bits[4];

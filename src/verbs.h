@@ -34,7 +34,8 @@
 	X(RELOAD, "reload", 0, 0, VOPT(DRY_RUN))			\
 	X(SHUTDOWN, "shutdown", 0, 0, 0)				\
 	X(CHECK, "check", 0, 0, 0)					\
-	X(METRICS, "metrics", 0, 0, 0)
+	X(METRICS, "metrics", 0, 0, 0)					\
+	X(REOPEN, "reopen", 0, 0, 0)
 
 #define AS_VOPT_BIT(e, word) VOPT_##e##_BIT,
 #define AS_VERB_ENUM(e, name, min, max, opts) VERB_##e,

@@ -612,6 +612,21 @@ h_poll_until(bool (*pred)(const void *), const void *arg, int timeout_ms)
 	}
 }
 
+bool
+h_pipe_full(int fd)
+{
+	struct pollfd p = { .events = POLLOUT };
+	int r;
+
+	p.fd = open(h_fmt("/proc/self/fd/%d", fd), O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (p.fd == -1)
+		return false;
+	r = poll(&p, 1, 0);
+	(void)close(p.fd);
+	return r == 0;
+}
+
 static bool
 file_exists(const void *arg)
 {

@@ -128,6 +128,12 @@ const char	*h_ctx(struct h_proc *p);
 int		 h_slowdown(void);
 bool		 h_wait_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
+/*
+ * Whether the pipe (or FIFO) whose read end is fd is full: a writer's
+ * poll() would not say POLLOUT.  Asked through a write end of its own,
+ * opened and closed again, so that the reader still sees EOF later.
+ */
+bool		 h_pipe_full(int fd);
 bool		 h_poll_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 bool		 h_wait_file(const char *path, int timeout_ms);

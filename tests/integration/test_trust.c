@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,10 +42,7 @@ pipe_corral(const char *conf, int which, int *rfd)
 static bool
 pipe_full(const void *arg)
 {
-	int n = 0;
-
-	/* Full but for less than a page: corral's next line does not fit. */
-	return ioctl(*(const int *)arg, FIONREAD, &n) == 0 && n >= 65536 - 4096;
+	return h_pipe_full(*(const int *)arg);
 }
 
 /* Reads what the pipe holds into buf (NUL-terminated); returns the count. */

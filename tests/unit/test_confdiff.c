@@ -43,6 +43,14 @@ static const struct change service_changes[] = {
 	{ "limit_memlock", NULL, "infinity" },
 	{ "output", NULL, "null" },
 	{ "output", "file:/tmp/a.log", "file:/tmp/b.log" },
+	{ "output", "prefix", "prefix file:/tmp/a.log" },
+	{ "output", "file:/tmp/a.log file:/tmp/b.log",
+	    "file:/tmp/b.log file:/tmp/a.log" },
+	/* Each with the output it needs, the same on both sides. */
+	{ "output_max_size", "0\noutput = file:/tmp/a.log",
+	    "10M\noutput = file:/tmp/a.log" },
+	{ "output_keep", NULL, "2" },
+	{ "output_timestamps", "no\noutput = prefix", "yes\noutput = prefix" },
 	{ "environment", NULL, "A=1" },
 	{ "environment", "A=1", "A=2" },
 	{ "environment", "A=1", "A=1 B=2" },
@@ -102,6 +110,7 @@ static const struct change corral_changes[] = {
 	{ "forward_signals", NULL, "HUP" },
 	{ "log_level", NULL, "debug" },
 	{ "log_timestamps", NULL, "yes" },
+	{ "log_format", NULL, "json" },
 	{ "subreaper", NULL, "no" },
 	{ "strict", NULL, "no" },
 	{ "control_socket", NULL, "/tmp/corral-test.sock" },
@@ -119,7 +128,7 @@ static const char *const spec_restart[] = {
 	"command", "directory", "user", "group", "umask", "environment",
 	"limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
 	"output", "notify", "type", "listen", "listen_names", "listen_mode",
-	"listen_owner",
+	"listen_owner", "output_max_size", "output_keep", "output_timestamps",
 };
 
 /* corral(8), RELOAD: "When its checks changed, they start over". */
@@ -130,7 +139,8 @@ static const char *const spec_checks[] = {
 
 /* corral(8), RELOAD: these "take effect at the next start of corral". */
 static const char *const spec_at_start[] = {
-	"control_socket", "control_group", "log_timestamps", "subreaper",
+	"control_socket", "control_group", "log_timestamps", "log_format",
+	"subreaper",
 };
 
 /*
