@@ -613,12 +613,7 @@ act_cleanup(struct service *s)
 		return SE_CLEANED;
 	snprintf(reason, sizeof(reason), "CORRAL_REASON=%s",
 	    service_reason_name(s->reason));
-	if (WIFSIGNALED(s->status))
-		snprintf(result, sizeof(result), "CORRAL_EXIT_SIGNAL=%s",
-		    signal_name(WTERMSIG(s->status)));
-	else
-		snprintf(result, sizeof(result), "CORRAL_EXIT_CODE=%d",
-		    service_exit_code(s->status));
+	service_exit_var(s->status, result, sizeof(result));
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
