@@ -35,6 +35,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "onstate.h"
 #include "plan.h"
 #include "spawn.h"
 #include "svcnotify.h"
@@ -783,6 +784,7 @@ run_chain(struct service *s, enum svc_event ev)
 {
 	while (ev != SE_NONE) {
 		enum svc_state from = s->state;
+		const char *shown = service_shown_state(s);
 		const struct transition *t = service_step(s, ev);
 
 		if (t->next == SS_NONE) {
@@ -796,6 +798,8 @@ run_chain(struct service *s, enum svc_event ev)
 		log_debug("%s: %s -> %s on %s", s->conf->name,
 		    service_state_name(from), service_state_name(t->next),
 		    service_event_name(ev));
+		/* Before the action: its follow-ups are later changes. */
+		onstate_changed(s, shown);
 		ev = perform(s, t->action);
 	}
 }
