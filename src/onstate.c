@@ -397,7 +397,16 @@ onstate_deadline(void)
 void
 onstate_set_command(char *const *argv)
 {
+	unsigned long waiting = os.fifo.len;
+
 	os.argv = argv;
+	/* They would start after the reload, which has no command for them. */
+	if (argv == NULL && waiting > 0) {
+		os.fifo.len = 0;
+		tell_dropped();
+		log_info("on_state: no longer set; %lu waiting run%s dropped",
+		    waiting, waiting == 1 ? "" : "s");
+	}
 }
 
 void

@@ -340,6 +340,40 @@ START_TEST(reload_changes_the_command)
 }
 END_TEST
 
+/* A reload that removes on_state: the waiting runs go, the running end. */
+START_TEST(reload_removing_it_drops_the_waiting)
+{
+	const char *sock = h_path("ctl.sock");
+	int lock = open(h_path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	const char *svcs = "[service:a]\ncommand = sleep 100\n"
+	    "[service:b]\ncommand = sleep 100\n"
+	    "[service:c]\ncommand = sleep 100\n";
+	struct h_proc *c;
+	struct cu_run r;
+
+	ck_assert_int_ge(lock, 0);
+	ck_assert_int_eq(flock(lock, LOCK_EX), 0);
+	h_write("blocked.sh", "echo \"started $CORRAL_SERVICE\"\n"
+	    "flock -s @T@/lock true\n");
+	c = h_corral(h_fmt(HEAD "on_state = /bin/sh @T@/blocked.sh\n%s", svcs));
+	ck_assert_msg(h_wait_lines(c->err, "on_state | started", 4, H_WAIT_MS),
+	    "4 runs did not start; %s", h_ctx(c));
+	ck_assert(cu_wait_state(h_path("status.json"), "c", "running",
+	    H_WAIT_MS));
+	h_write("corral.conf", h_fmt(HEAD "%s", svcs));
+	r = cu_ctl(sock, "reload", NULL);
+	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));
+	ck_assert_msg(h_wait_lines(c->err, "on_state: no longer set; 2 waiting "
+	    "runs dropped", 1, H_WAIT_MS), "%s", h_ctx(c));
+	ck_assert_int_eq(close(lock), 0);
+	r = cu_ctl(sock, "restart", "a", NULL);
+	ck_assert_msg(r.code == 0, "restart: %s", cu_ctx(&r));
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, H_WAIT_MS);
+	ck_assert_int_eq(h_count_lines(c->err, "on_state | started"), 4);
+}
+END_TEST
+
 Suite *
 suite_onstate(void)
 {
@@ -354,5 +388,6 @@ suite_onstate(void)
 	h_add(s, shutdown_deadline_kills_hung_runs, 30);
 	h_add(s, empty_on_state_is_refused, 30);
 	h_add(s, reload_changes_the_command, 30);
+	h_add(s, reload_removing_it_drops_the_waiting, 30);
 	return s;
 }
