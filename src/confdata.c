@@ -202,6 +202,8 @@ config_free(struct config *c)
 	free(c->control_group);
 	free(c->status_file);
 	free(c->metrics_file);
+	free(c->on_state);
+	free(c->on_state_argv);
 	free(c);
 }
 

@@ -194,6 +194,8 @@ struct config {
 	gid_t		 control_gid;
 	char		*status_file;
 	char		*metrics_file;		/* NULL: none */
+	char		*on_state;		/* as written; NULL: none */
+	char		**on_state_argv;
 	bool		 subreaper;
 	bool		 strict;
 

@@ -15,6 +15,9 @@
 
 #define G(n, t, rc)	{ SECT_CORRAL, #n, t,				\
 			  offsetof(struct config, n), 0, false, false, rc }
+#define G2(n, t, f2, rc) { SECT_CORRAL, #n, t,				\
+			  offsetof(struct config, n),			\
+			  offsetof(struct config, f2), false, false, rc }
 #define S(n, t, rc)	{ SECT_SERVICE, #n, t,				\
 			  offsetof(struct svc_conf, n), 0, false, false, rc }
 #define S2(n, f, t, f2, r, rc) { SECT_SERVICE, #n, t,			\
@@ -34,7 +37,7 @@
  * restarts the service, a check's setting restarts its checks, the rest
  * applies in place.  For [corral], it says what request_reload() does:
  * it applies the file's forward_signals, log_level, status_file,
- * metrics_file, shutdown
+ * metrics_file, on_state (to the runs that start after it), shutdown
  * order and deadline and strict from then on, and the two timeouts reach
  * each service that inherits them as its own (resolve() in config.c);
  * control_socket, control_group, log_timestamps, log_format and subreaper
@@ -58,6 +61,7 @@ const struct key conf_keys[] = {
 	G(control_group, KT_GROUP, RC_AT_START),
 	G(status_file, KT_PATH, RC_IN_PLACE),
 	G(metrics_file, KT_PATH, RC_IN_PLACE),
+	G2(on_state, KT_COMMAND, on_state_argv, RC_IN_PLACE),
 	/* Read by conffiles.c before any service is made: no field. */
 	{ SECT_CORRAL, "include", KT_PATTERNS, 0, 0, true, false, RC_SET },
 

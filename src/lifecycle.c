@@ -35,6 +35,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "onstate.h"
 #include "plan.h"
 #include "spawn.h"
 #include "svcnotify.h"
@@ -613,12 +614,7 @@ act_cleanup(struct service *s)
 		return SE_CLEANED;
 	snprintf(reason, sizeof(reason), "CORRAL_REASON=%s",
 	    service_reason_name(s->reason));
-	if (WIFSIGNALED(s->status))
-		snprintf(result, sizeof(result), "CORRAL_EXIT_SIGNAL=%s",
-		    signal_name(WTERMSIG(s->status)));
-	else
-		snprintf(result, sizeof(result), "CORRAL_EXIT_CODE=%d",
-		    service_exit_code(s->status));
+	service_exit_var(s->status, result, sizeof(result));
 	more[0] = reason;
 	more[1] = result;
 	s->hook_ran = true;
@@ -788,6 +784,7 @@ run_chain(struct service *s, enum svc_event ev)
 {
 	while (ev != SE_NONE) {
 		enum svc_state from = s->state;
+		const char *shown = service_shown_state(s);
 		const struct transition *t = service_step(s, ev);
 
 		if (t->next == SS_NONE) {
@@ -801,6 +798,8 @@ run_chain(struct service *s, enum svc_event ev)
 		log_debug("%s: %s -> %s on %s", s->conf->name,
 		    service_state_name(from), service_state_name(t->next),
 		    service_event_name(ev));
+		/* Before the action: its follow-ups are later changes. */
+		onstate_changed(s, shown);
 		ev = perform(s, t->action);
 	}
 }

@@ -15,10 +15,11 @@
  * PID_ORPHAN: an adopted process that corral asked to stop at shutdown.
  * PID_DISOWNED: a check that was killed and whose service may be gone by
  * the time it is reaped; its exit means nothing.
+ * PID_ONSTATE: a run of on_state (onstate.h), owned by its run.
  */
 enum pid_kind {
 	PID_NONE, PID_SERVICE, PID_HOOK, PID_PREPARE, PID_STOP, PID_CHECK,
-	PID_ORPHAN, PID_DISOWNED,
+	PID_ORPHAN, PID_DISOWNED, PID_ONSTATE,
 };
 
 struct pidmap_slot {

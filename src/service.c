@@ -7,9 +7,11 @@
  * action may yield one follow-up event, which the caller dispatches in a
  * loop, so nothing here recurses.
  */
+#include <stdio.h>
 #include <sys/wait.h>
 
 #include "service.h"
+#include "values.h"
 
 #define T(n, a)	{ SS_##n, SA_##a }
 
@@ -198,6 +200,17 @@ service_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return 255;
+}
+
+void
+service_exit_var(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "CORRAL_EXIT_SIGNAL=%s",
+		    signal_name(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "CORRAL_EXIT_CODE=%d",
+		    service_exit_code(status));
 }
 
 bool

@@ -230,6 +230,12 @@ bool	service_status_expected(const struct service *s);
 /* Exit status as a shell reports it: the code, or 128 + signal. */
 int	service_exit_code(int status);
 
+/*
+ * What a hook or on_state is told of an exit with wait status `status`:
+ * "CORRAL_EXIT_SIGNAL=TERM" (the name without SIG) or "CORRAL_EXIT_CODE=3".
+ */
+void	service_exit_var(int status, char *buf, size_t len);
+
 /* A service has a process alive: starting, running, stopping. */
 bool	service_is_live(const struct service *s);
 

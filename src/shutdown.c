@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "onstate.h"
 #include "shutdown.h"
 #include "values.h"
 
@@ -39,6 +40,7 @@ static struct {
 	ev_timer	 deadline_w;
 	ev_timer	 orphan_w;
 	bool		 orphan_kill;	/* orphan window over: SIGKILL new ones */
+	bool		 told_no_proc;
 	bool		 unclean;	/* the deadline, or services that failed */
 	unsigned long	 orphans_signalled;
 } sd;
@@ -102,20 +104,24 @@ orphans_check(void)
 	long n = list_children(pids, sizeof(pids) / sizeof(pids[0]));
 	unsigned long fresh = 0;
 
-	if (n == -1) {
+	if (n == -1 && !sd.told_no_proc) {
+		sd.told_no_proc = true;
 		log_warn("unable to list adopted processes in /proc");
-		finish();
-		return;
 	}
-	if (n == 0) {
-		finish();
+	if (n <= 0) {
+		/* An on_state run's reap comes back here, /proc or not. */
+		if (!onstate_busy())
+			finish();
 		return;
 	}
 	for (long i = 0; i < n && (size_t)i < sizeof(pids) / sizeof(pids[0]); i++) {
 		int sig = sd.orphan_kill ? SIGKILL : SIGTERM;
+		enum pid_kind k = pidmap_get(sd.pids, pids[i], NULL);
 
-		if (!sd.orphan_kill &&
-		    pidmap_get(sd.pids, pids[i], NULL) == PID_ORPHAN)
+		/* Its own cleanup_timeout and the deadline bound it. */
+		if (k == PID_ONSTATE)
+			continue;
+		if (!sd.orphan_kill && k == PID_ORPHAN)
 			continue;	/* already asked */
 		if (kill(pids[i], sig) == -1) {
 			if (errno != ESRCH)
@@ -201,6 +207,7 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	log_warnx("shutdown_deadline reached; killing everything left");
 	lifecycle_hurry();
+	onstate_deadline();
 	for (size_t i = 0; i < svset_count(sd.set); i++) {
 		struct service *s = svset_at(sd.set, i);
 
@@ -227,6 +234,7 @@ shutdown_begin(const char *why)
 {
 	sd.phase = SD_SHUTDOWN;
 	lifecycle_shutdown();
+	onstate_shutdown();
 	sd.shutdown_at = ev_now(sd.loop);
 	log_info("shutting down (%s)", why);
 	notify_send("STOPPING=1\nSTATUS=shutting down");

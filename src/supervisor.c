@@ -2,8 +2,8 @@
  * The supervisor owns the set of services (svset.h) and the glue between
  * the parts that act on them: it starts services once their dependencies
  * run, routes every child that reaper.c reaps to its owner (lifecycle.c
- * for services and hooks, health.c for checks, a count for leftovers and
- * adopted orphans), answers the lifecycle_ops (dependents, critical
+ * for services and hooks, health.c for checks, onstate.c for on_state
+ * runs, a count for leftovers and adopted orphans), answers the lifecycle_ops (dependents, critical
  * services, the shutdown's progress), tells systemd READY=1 and STATUS=,
  * and writes the status file, at most once per loop turn.
  *
@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "onstate.h"
 #include "pidmap.h"
 #include "reaper.h"
 #include "report.h"
@@ -417,6 +418,10 @@ reaped(pid_t pid, int status, pid_t pgid)
 	case PID_DISOWNED:
 		pidmap_del(&sv.pids, pid);
 		break;
+	case PID_ONSTATE:
+		pidmap_del(&sv.pids, pid);
+		onstate_reaped(owner, status);
+		break;
 	case PID_ORPHAN:
 		pidmap_del(&sv.pids, pid);
 		/* FALLTHROUGH */
@@ -574,6 +579,8 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	for (size_t i = 0; i < sv.set.n; i++)
 		if ((sv.set.svcs[i] = lifecycle_new(conf->services[i])) == NULL)
 			goto oom;
+	onstate_init(loop, &sv.pids);
+	onstate_set_command(conf->on_state_argv);
 	lifecycle_init(loop, &sv.pids, &lifecycle_ops);
 	health_init(loop, &sv.pids, &health_ops);
 	shutdown_init(loop, &sv.set, &sv.pids);
@@ -665,6 +672,7 @@ supervisor_install(struct config *nc, struct service **svcs,
 	plan_free(&sv.set.plan);
 	sv.set.plan = *plan;
 	sv.set.conf = nc;
+	onstate_set_command(nc->on_state_argv);
 	config_free(old);
 	if (sv.log_level_fixed < 0)
 		log_set_level((enum log_level)nc->log_level);

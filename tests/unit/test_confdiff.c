@@ -117,6 +117,7 @@ static const struct change corral_changes[] = {
 	{ "control_group", NULL, "12345" },
 	{ "status_file", NULL, "/tmp/corral-test.json" },
 	{ "metrics_file", NULL, "/tmp/corral-test.prom" },
+	{ "on_state", NULL, "/bin/true" },
 	{ "include", NULL, "/nonexistent/*.conf" },
 };
 

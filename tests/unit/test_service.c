@@ -326,6 +326,20 @@ START_TEST(exit_code_like_a_shell)
 }
 END_TEST
 
+/* What hooks and on_state are told: a code, or a name without SIG. */
+START_TEST(exit_var_code_or_signal)
+{
+	char buf[32];
+
+	service_exit_var(W_EXITCODE(3, 0), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "CORRAL_EXIT_CODE=3");
+	service_exit_var(SIGTERM, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "CORRAL_EXIT_SIGNAL=TERM");
+	service_exit_var(SIGKILL | 0x80, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "CORRAL_EXIT_SIGNAL=KILL");
+}
+END_TEST
+
 Suite *
 service_suite(void)
 {
@@ -358,6 +372,7 @@ service_suite(void)
 	tcase_add_test(tc, backoff_doubles_and_caps);
 	tcase_add_test(tc, expected_status_after_stop);
 	tcase_add_test(tc, exit_code_like_a_shell);
+	tcase_add_test(tc, exit_var_code_or_signal);
 	suite_add_tcase(s, tc);
 	return s;
 }
