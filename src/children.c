@@ -37,11 +37,15 @@ children_on_line(children_line_fn *fn)
 	main_line_fn = fn;
 }
 
-/* Whether corral reads this child's lines, for the log: probe of c. */
+/*
+ * Whether corral reads this child's lines whatever its sinks: for the log:
+ * probe of c, or for its output_buffer.
+ */
 static bool
 taps_output(const struct svc_conf *c, enum child_kind kind)
 {
-	return kind == CHILD_MAIN && config_log_probe(c) != NULL;
+	return kind == CHILD_MAIN && (config_log_probe(c) != NULL ||
+	    c->output_buffer > 0);
 }
 
 static char *
@@ -397,6 +401,10 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 		output_stream_open(&out[i], io->pipes[i][0],
 		    i == 0 ? STDOUT_FILENO : STDERR_FILENO, prefix,
 		    hook ? hook_eof_fn : main_eof_fn, s);
+	/* Only the main process's lines are kept for `corralctl logs`. */
+	if (kind == CHILD_MAIN)
+		for (int i = 0; i < 2; i++)
+			out[i].logbuf = s->logbuf;
 	if (taps_output(s->conf, kind))
 		tap_output(s, io);
 }

@@ -58,6 +58,12 @@ same_unsigned(const struct key *k, const char *a, const char *b)
 }
 
 static bool
+same_size(const struct key *k, const char *a, const char *b)
+{
+	return *AT(size_t, a, k->off) == *AT(size_t, b, k->off);
+}
+
+static bool
 same_restart(const struct key *k, const char *a, const char *b)
 {
 	return *AT(enum restart_policy, a, k->off) ==
@@ -162,6 +168,7 @@ static same_fn *const same_by_type[KT__COUNT] = {
 	[KT_WATCH_ACTION] = same_watch_action,
 	/* As written: a host name's address is looked up again either way. */
 	[KT_CHECK] = same_string,
+	[KT_SIZE] = same_size,
 };
 
 static const char *

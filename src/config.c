@@ -139,6 +139,18 @@ check_probes(struct loader *ld, const struct section *sec,
 		    sec->name);
 }
 
+/* output_buffer keeps the lines corral reads: inherit gives it none. */
+static void
+check_output_buffer(struct loader *ld, const struct section *sec,
+    const struct svc_conf *s)
+{
+	if (s->output_buffer > 0 && s->output == OUTPUT_INHERIT)
+		err_at(ld, sec->file, entry_line(ld, sec, "output_buffer"),
+		    "[service:%s] output_buffer: needs output other than "
+		    "inherit: corral does not read an inherited stream (set "
+		    "output = prefix, null or file:PATH)", sec->name);
+}
+
 /*
  * What one key cannot check.  Messages name the section, not the instance:
  * the instances of a section share its lines, and so are told once.
@@ -163,6 +175,7 @@ resolve_service(struct loader *ld, const struct section *sec,
 		err_at(ld, sec->file, sec->line, "[service:%s]: health_interval "
 		    "must be more than 0", sec->name);
 	check_probes(ld, sec, s);
+	check_output_buffer(ld, sec, s);
 	if (s->argv == NULL && entry_line(ld, sec, "command") == 0)
 		err_at(ld, sec->file, sec->line, "[service:%s]: no command (add "
 		    "'command = PROGRAM ARGS...')", sec->name);

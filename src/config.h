@@ -106,6 +106,7 @@ struct svc_conf {
 	int		 umask;			/* -1: corral's */
 	enum output_mode output;
 	char		*output_path;		/* OUTPUT_FILE */
+	size_t		 output_buffer;		/* bytes kept for logs; 0: none */
 	char		**env;			/* KEY=VALUE, NULL-terminated: */
 	size_t		 nenv;			/* env_file's, then environment's */
 	char		**env_file;		/* paths, resolved */

@@ -48,6 +48,7 @@ enum key_type {
 	KT_WATCH,		/* char ** paths, size_t count at off2 */
 	KT_WATCH_ACTION,	/* enum watch_action, int signal at off2 */
 	KT_CHECK,		/* KT_COMMAND, or a built-in probe (probe.h) */
+	KT_SIZE,		/* size_t, bytes */
 	KT__COUNT
 };
 

@@ -88,6 +88,8 @@ emit(struct output_stream *st, const char *line, size_t len)
 		{ (void *)(uintptr_t)"\n", 1 },
 	};
 
+	if (st->logbuf != NULL)
+		logbuf_line(st->logbuf, st->to == SINK_STDERR ? 2 : 1, line, len);
 	if (st->on_line != NULL)
 		st->on_line(st, line, len, st->ctx);
 	switch (st->dest) {
@@ -295,6 +297,7 @@ output_stream_open(struct output_stream *st, int fd, int to,
 	st->file_fd = -1;
 	st->file_dropped = 0;
 	st->on_line = NULL;
+	st->logbuf = NULL;
 	ev_io_init(&st->w, stream_read_cb, fd, EV_READ);
 	ev_io_start(out_loop, &st->w);
 }

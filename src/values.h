@@ -28,6 +28,13 @@ int	parse_bool(const char *s, bool *out, char err[VALUE_ERR_MAX]);
 int	parse_uint(const char *s, unsigned long min, unsigned long max,
 	    unsigned long *out, char err[VALUE_ERR_MAX]);
 
+/*
+ * A size in bytes: a number with an optional K, M or G suffix (powers of
+ * 1024, any case), at most max.
+ */
+int	parse_size(const char *s, size_t max, size_t *out,
+	    char err[VALUE_ERR_MAX]);
+
 /* Exit codes 0-255 separated by blanks or commas, into a 256-bit set. */
 struct exit_set {
 	uint64_t bits[4];

@@ -23,6 +23,7 @@
 	X(expand_suite) \
 	X(envfile_suite) \
 	X(probe_suite) \
+	X(logbuf_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
