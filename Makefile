@@ -37,7 +37,7 @@ CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/logfmt.c sr
 	      src/confenv.c \
 	      src/service.c src/plan.c \
 	      src/spawn.c src/pidmap.c src/filesink.c src/journal.c src/output.c src/notify.c \
-	      src/strbuf.c src/afile.c src/status.c src/metrics.c src/ctlpath.c src/trustdir.c src/control.c \
+	      src/strbuf.c src/logbuf.c src/afile.c src/status.c src/metrics.c src/ctlpath.c src/trustdir.c src/control.c \
 	      src/verbs.c src/svcnotify.c \
 	      src/ratelimit.c \
 	      src/children.c src/onstate.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \

@@ -39,7 +39,10 @@ children_on_line(children_line_fn *fn)
 	main_line_fn = fn;
 }
 
-/* Whether corral reads this child's lines, for the log: probe of c. */
+/*
+ * Whether corral reads this child's lines whatever its sinks: for the log:
+ * probe of c, or for its output_buffer.
+ */
 static bool
 taps_output(const struct svc_conf *c, enum child_kind kind)
 {
@@ -331,7 +334,7 @@ child_argv(const struct svc_conf *c, enum child_kind kind)
  * stop_command runs beside the main process and the hook, whose pipes are
  * taken: its lines go straight to corral's own, unless output is null.
  * corral reads the others' pipes whenever it writes their lines somewhere,
- * or a log: probe reads them.
+ * or a log: probe or the output buffer (of the main process) wants them.
  */
 static enum child_out
 child_out(const struct svc_conf *c, enum child_kind kind)
@@ -340,7 +343,8 @@ child_out(const struct svc_conf *c, enum child_kind kind)
 		return CO_NULL;
 	if (kind == CHILD_STOP)
 		return c->output.sinks == OUT_NULL ? CO_NULL : CO_INHERIT;
-	if (read_sinks(c) != 0 || taps_output(c, kind))
+	if (read_sinks(c) != 0 || taps_output(c, kind) ||
+	    (kind == CHILD_MAIN && c->output_buffer > 0))
 		return CO_PIPES;
 	return c->output.sinks == OUT_NULL ? CO_NULL : CO_INHERIT;
 }
@@ -436,6 +440,9 @@ attach_output(struct service *s, enum child_kind kind, struct child_io *io)
 		/* Both streams of a main process go past its log: probe. */
 		if (taps_output(s->conf, kind))
 			output_stream_tap(&out[i], main_line_fn);
+		/* Only the main process's lines are kept for `corralctl logs`. */
+		if (kind == CHILD_MAIN)
+			out[i].logbuf = s->logbuf;
 	}
 }
 

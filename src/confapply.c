@@ -25,6 +25,7 @@
 #include "confusers.h"
 #include "confvalue.h"
 #include "log.h"
+#include "logbuf.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 /* The value of type t that the key keeps at offset off of base. */
@@ -506,14 +507,6 @@ apply_output(struct loader *ld, const struct use *u, char *base,
 }
 
 static int
-apply_size(struct loader *ld, const struct use *u, char *base,
-    char err[VALUE_ERR_MAX])
-{
-	(void)ld;
-	return parse_size(u->value, AT(uint64_t, u->e->key->off), err);
-}
-
-static int
 apply_log_format(struct loader *ld, const struct use *u, char *base,
     char err[VALUE_ERR_MAX])
 {
@@ -565,6 +558,30 @@ apply_uint(struct loader *ld, const struct use *u, char *base,
 	if (parse_uint(u->value, 0, 1000000, &v, err) == -1)
 		return -1;
 	*AT(unsigned, u->e->key->off) = (unsigned)v;
+	return 0;
+}
+
+/*
+ * A size.  output_buffer's is kept in corral's memory: it has a limit, and
+ * a floor, since `output_buffer = 64` is more likely meant as 64K than as
+ * room for not even one line.
+ */
+static int
+apply_size(struct loader *ld, const struct use *u, char *base,
+    char err[VALUE_ERR_MAX])
+{
+	bool buffer = strcmp(u->e->key->name, "output_buffer") == 0;
+	size_t *v = AT(size_t, u->e->key->off);
+
+	(void)ld;
+	if (parse_size(u->value, buffer ? LOGBUF_MAX : SIZE_MAX, v, err) == -1)
+		return -1;
+	if (buffer && *v > 0 && *v < LOGBUF_MIN) {
+		snprintf(err, VALUE_ERR_MAX, "'%s' is under the least buffer "
+		    "of 1K (0 turns it off; write %sK for kilobytes)", u->value,
+		    u->value);
+		return -1;
+	}
 	return 0;
 }
 

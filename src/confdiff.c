@@ -58,6 +58,12 @@ same_unsigned(const struct key *k, const char *a, const char *b)
 }
 
 static bool
+same_size(const struct key *k, const char *a, const char *b)
+{
+	return *AT(size_t, a, k->off) == *AT(size_t, b, k->off);
+}
+
+static bool
 same_restart(const struct key *k, const char *a, const char *b)
 {
 	return *AT(enum restart_policy, a, k->off) ==
@@ -113,12 +119,6 @@ same_output(const struct key *k, const char *a, const char *b)
 		if (strcmp(oa->files[i], ob->files[i]) != 0)
 			return false;
 	return true;
-}
-
-static bool
-same_size(const struct key *k, const char *a, const char *b)
-{
-	return *AT(uint64_t, a, k->off) == *AT(uint64_t, b, k->off);
 }
 
 /* The action at off, its signal at off2. */

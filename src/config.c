@@ -156,6 +156,12 @@ check_output(struct loader *ld, const struct section *sec,
 		err_at(ld, sec->file, line, "[service:%s] output_timestamps: "
 		    "times go before prefixed lines, and output has no "
 		    "prefix sink (add prefix to output)", sec->name);
+	/* output_buffer keeps the lines corral reads: inherit gives none. */
+	if (s->output_buffer > 0 && s->output.sinks == OUT_INHERIT)
+		err_at(ld, sec->file, entry_line(ld, sec, "output_buffer"),
+		    "[service:%s] output_buffer: needs output other than "
+		    "inherit: corral does not read an inherited stream (set "
+		    "output = prefix, null or file:PATH)", sec->name);
 }
 
 /*

@@ -95,7 +95,7 @@ struct svc_rare {
 	enum watch_action watch_action;
 	int		 watch_signal;		/* WATCH_SIGNAL */
 	double		 watch_delay;
-	uint64_t	 output_max_size;	/* file: sinks rotate; 0: never */
+	size_t		 output_max_size;	/* file: sinks rotate; 0: never */
 	unsigned	 output_keep;		/* rotated files kept */
 	bool		 output_timestamps;	/* before prefixed lines */
 };
@@ -127,6 +127,7 @@ struct svc_conf {
 	char		*group;			/* as written; NULL: user's */
 	int		 umask;			/* -1: corral's */
 	struct output_set output;
+	size_t		 output_buffer;		/* bytes kept for logs; 0: none */
 	char		**env;			/* KEY=VALUE, NULL-terminated: */
 	size_t		 nenv;			/* env_file's, then environment's */
 	char		**env_file;		/* paths, resolved */

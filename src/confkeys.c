@@ -119,6 +119,8 @@ const struct key conf_keys[] = {
 	R(health_timeout, KT_DURATION, RC_CHECKS),
 	R(health_retries, KT_UINT, RC_CHECKS),
 	S(check_timeout, KT_DURATION, RC_CHECKS),
+	/* A new size empties the buffer (lifecycle_sync_buffer()). */
+	S(output_buffer, KT_SIZE, RC_IN_PLACE),
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "ctlpath.h"
 #include "log.h"
+#include "logbuf.h"
 #include "strbuf.h"
 #include "requests.h"
 #include "trustdir.h"
@@ -33,6 +34,7 @@
 enum client_phase {
 	CP_READING,			/* evictable */
 	CP_WRITING,
+	CP_LOGS,			/* `logs`: lines from its reader */
 };
 
 struct client {
@@ -45,7 +47,20 @@ struct client {
 	struct strbuf	 reply;
 	size_t		 sent;
 	bool		 denied;	/* answered "denied" whatever it asks */
+	/* `logs`: once the reply is out, what its reader gives (logbuf.h). */
+	struct logbuf_reader *logs;
+	bool		 follows;	/* -f: counted in ctl.nfollowers */
+	char		*chunk;		/* LOGBUF_READ_MIN bytes */
+	size_t		 chunk_off;
+	size_t		 chunk_len;
 	struct client	*next;		/* newer ones first */
+};
+
+/* A request's options, and its client (NULL: control_execute()). */
+struct req_ctx {
+	unsigned	 opts;
+	char		*value[VOPT__COUNT];	/* of options that take one */
+	struct client	*client;
 };
 
 static struct {
@@ -63,6 +78,7 @@ static struct {
 	gid_t		 gid;		/* control_group, or (gid_t)-1 */
 	struct client	*clients;
 	size_t		 nclients;
+	size_t		 nfollowers;
 } ctl = { .fd = -1, .dir = -1 };
 
 /* --- requests ---------------------------------------------------------- */
@@ -75,17 +91,72 @@ unknown_request(const char *verb, struct strbuf *body)
 	return -1;
 }
 
-/* Carries out v with its n arguments and the options it takes in opts. */
+static void	logs_wake(void *ctx);
+
+/* With no client to stream to (tests, fuzzing): the lines in the reply. */
+static void
+logs_into(struct logbuf_reader *r, struct strbuf *body)
+{
+	char *chunk = malloc(LOGBUF_READ_MIN);
+	bool done = chunk == NULL;
+
+	if (chunk == NULL)
+		body->oom = true;
+	while (!done)
+		sb_add(body, chunk, logbuf_read(r, chunk, LOGBUF_READ_MIN,
+		    &done));
+	free(chunk);
+	logbuf_reader_free(r);
+}
+
+/*
+ * logs [-f] [-n N] NAME: its client streams the lines once "ok" is out
+ * (logs_begin()).  Followers are bounded: they never end by themselves,
+ * and must leave most slots to other clients.
+ */
 static int
-run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
-    struct strbuf *body)
+run_logs(const char *name, const struct req_ctx *rq, struct strbuf *body)
+{
+	struct client *c = rq->client;
+	bool follow = (rq->opts & VOPT(FOLLOW)) != 0 && c != NULL;
+	unsigned long lines = ULONG_MAX;
+	struct logbuf_reader *r;
+	char err[VALUE_ERR_MAX];
+
+	if ((rq->opts & VOPT(LINES)) != 0 && parse_uint(rq->value[VOPT_LINES_BIT],
+	    0, LOGBUF_MAX, &lines, err) == -1) {
+		sb_printf(body, "-n: %s\n", err);
+		return -1;
+	}
+	if (follow && ctl.nfollowers >= CONTROL_FOLLOWERS_MAX) {
+		sb_printf(body, "too many followers: %d already follow "
+		    "(corralctl(1), logs)\n", CONTROL_FOLLOWERS_MAX);
+		return -1;
+	}
+	if (request_logs(name, lines == ULONG_MAX ? SIZE_MAX : lines, follow,
+	    logs_wake, c, &r, body) == -1)
+		return -1;
+	if (c == NULL) {
+		logs_into(r, body);
+		return 0;
+	}
+	c->logs = r;
+	c->follows = follow;
+	ctl.nfollowers += follow;
+	return 0;
+}
+
+/* Carries out v with its n arguments and the options it takes in rq. */
+static int
+run_verb(const struct verb *v, char **args, size_t n,
+    const struct req_ctx *rq, struct strbuf *body)
 {
 	char err[VALUE_ERR_MAX];
 	int sig;
 
 	switch (v->id) {
 	case VERB_STATUS:
-		return request_status(args, n, (opts & VOPT(JSON)) != 0,
+		return request_status(args, n, (rq->opts & VOPT(JSON)) != 0,
 		    body);
 	case VERB_START:
 		return request_control(CTL_START, args, n, body);
@@ -100,7 +171,7 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 		}
 		return request_signal(args[0], sig, body);
 	case VERB_RELOAD:
-		return request_reload((opts & VOPT(DRY_RUN)) != 0, body);
+		return request_reload((rq->opts & VOPT(DRY_RUN)) != 0, body);
 	case VERB_SHUTDOWN:
 		return request_shutdown(body);
 	case VERB_CHECK:
@@ -109,6 +180,8 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 		return request_metrics(body);
 	case VERB_REOPEN:
 		return request_reopen(body);
+	case VERB_LOGS:
+		return run_logs(args[0], rq, body);
 	case VERB__COUNT:
 		break;
 	}
@@ -116,14 +189,41 @@ run_verb(const struct verb *v, char **args, size_t n, unsigned opts,
 	return unknown_request(v->name, body);
 }
 
-void
-control_execute(char *line, struct strbuf *reply)
+/*
+ * The options after the verb, from words[*first] on, into rq; *first ends
+ * at the first argument.  Skipped after any verb: `start --json web` has
+ * always started web.  False when an option that takes a value ends the
+ * line: the request is incomplete.
+ */
+static bool
+take_options(char **words, size_t n, size_t *first, struct req_ctx *rq)
+{
+	unsigned o;
+
+	while (*first < n && (o = verb_option(words[*first])) != 0) {
+		rq->opts |= o;
+		(*first)++;
+		if ((o & VOPT_VALUED) == 0)
+			continue;
+		if (*first == n)
+			return false;
+		for (size_t i = 0; i < VOPT__COUNT; i++)
+			if (o == 1u << i)
+				rq->value[i] = words[*first];
+		(*first)++;
+	}
+	return true;
+}
+
+/* Runs a request line of client c, or of no client (control_execute()). */
+static void
+execute(char *line, struct strbuf *reply, struct client *c)
 {
 	char *words[MAX_WORDS], *save = NULL, *w;
 	size_t n = 0, first = 1;
 	struct strbuf body = { 0 };
 	const struct verb *v;
-	unsigned opts = 0, o;
+	struct req_ctx rq = { .client = c };
 	int r;
 
 	for (w = strtok_r(line, " \t", &save); w != NULL && n < MAX_WORDS;
@@ -133,16 +233,12 @@ control_execute(char *line, struct strbuf *reply)
 		sb_printf(reply, "error\nempty request\n");
 		return;
 	}
-	/* Skipped after any verb: `start --json web` has always started web. */
-	while (first < n && (o = verb_option(words[first])) != 0) {
-		opts |= o;
-		first++;
-	}
 	v = verb_find(words[0]);
-	if (v != NULL && verb_args_ok(v, n - first))
-		r = run_verb(v, words + first, n - first, opts & v->options,
-		    &body);
-	else
+	if (v != NULL && take_options(words, n, &first, &rq) &&
+	    verb_args_ok(v, n - first)) {
+		rq.opts &= v->options;
+		r = run_verb(v, words + first, n - first, &rq, &body);
+	} else
 		r = unknown_request(words[0], &body);
 	sb_printf(reply, "%s\n", r == 0 ? "ok" : "error");
 	if (body.len > 0)
@@ -152,13 +248,31 @@ control_execute(char *line, struct strbuf *reply)
 	sb_free(&body);
 }
 
+void
+control_execute(char *line, struct strbuf *reply)
+{
+	execute(line, reply, NULL);
+}
+
 /* --- clients ----------------------------------------------------------- */
+
+static void
+logs_end(struct client *c)
+{
+	logbuf_reader_free(c->logs);
+	c->logs = NULL;
+	ctl.nfollowers -= c->follows;
+	c->follows = false;
+	free(c->chunk);
+	c->chunk = NULL;
+}
 
 static void
 client_close(struct client *c)
 {
 	struct client **pp;
 
+	logs_end(c);
 	ev_io_stop(ctl.loop, &c->io_w);
 	ev_timer_stop(ctl.loop, &c->idle_w);
 	(void)close(c->fd);
@@ -209,6 +323,108 @@ evict_one(void)
 	return true;
 }
 
+/* Watches c for events, if it does not already. */
+static void
+watch(struct client *c, int events)
+{
+	if (ev_is_active(&c->io_w) &&
+	    (c->io_w.events & (EV_READ | EV_WRITE)) == events)
+		return;
+	ev_io_stop(ctl.loop, &c->io_w);
+	ev_io_set(&c->io_w, c->fd, events);
+	ev_io_start(ctl.loop, &c->io_w);
+}
+
+/*
+ * Sends what c's reader has, as far as the socket takes it.  A follower
+ * that read everything waits for logs_wake(), watching only for its end;
+ * one that does not read loses lines in its reader (logbuf.h), never in
+ * the service.  The reader's lines were there before the call, so a
+ * service that writes on cannot keep the loop here.
+ */
+static void
+logs_write(struct client *c)
+{
+	bool done;
+	ssize_t r;
+
+	for (;;) {
+		if (c->chunk_off == c->chunk_len) {
+			c->chunk_off = 0;
+			c->chunk_len = logbuf_read(c->logs, c->chunk,
+			    LOGBUF_READ_MIN, &done);
+			if (c->chunk_len == 0 && done) {
+				client_close(c);
+				return;
+			}
+			if (c->chunk_len == 0) {
+				watch(c, EV_READ);
+				return;
+			}
+		}
+		r = send(c->fd, c->chunk + c->chunk_off,
+		    c->chunk_len - c->chunk_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN) {
+			watch(c, c->follows ? EV_READ | EV_WRITE : EV_WRITE);
+			return;
+		}
+		if (r == -1) {
+			client_close(c);
+			return;
+		}
+		c->chunk_off += (size_t)r;
+	}
+}
+
+static void
+logs_wake(void *ctx)
+{
+	struct client *c = ctx;
+
+	watch(c, c->follows ? EV_READ | EV_WRITE : EV_WRITE);
+}
+
+/*
+ * A follower ends when its client closes its side of the connection; what
+ * else it sends is read and dropped.  Returns whether it ended.
+ */
+static bool
+logs_gone(struct client *c)
+{
+	char buf[256];
+	ssize_t r;
+
+	do
+		r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r > 0 || (r == -1 && errno == EAGAIN))
+		return false;
+	client_close(c);
+	return true;
+}
+
+/*
+ * The reply is out: the lines follow.  A follower has no idle bound (SPEC
+ * §16); it is never evicted, and there are at most CONTROL_FOLLOWERS_MAX.
+ */
+static void
+logs_begin(struct client *c)
+{
+	c->phase = CP_LOGS;
+	sb_free(&c->reply);
+	c->sent = 0;
+	if (c->follows)
+		ev_timer_stop(ctl.loop, &c->idle_w);
+	if ((c->chunk = malloc(LOGBUF_READ_MIN)) == NULL) {
+		client_close(c);
+		return;
+	}
+	c->chunk_off = c->chunk_len = 0;
+	logs_write(c);
+}
+
 static void
 client_write(struct client *c)
 {
@@ -226,7 +442,10 @@ client_write(struct client *c)
 		}
 		c->sent += (size_t)r;
 	}
-	client_close(c);
+	if (c->logs != NULL)
+		logs_begin(c);
+	else
+		client_close(c);
 }
 
 static void
@@ -237,6 +456,7 @@ client_reply(struct client *c, const char *text)
 	if (c->reply.oom) {
 		sb_free(&c->reply);
 		sb_printf(&c->reply, "error\nout of memory\n");
+		logs_end(c);
 	}
 	c->phase = CP_WRITING;
 	free(c->req);
@@ -260,7 +480,7 @@ client_request(struct client *c, char *req, char *nl)
 		client_reply(c, "error\nrequest contains a NUL byte\n");
 		return;
 	}
-	control_execute(req, &c->reply);
+	execute(req, &c->reply, c);
 	client_reply(c, NULL);
 }
 
@@ -304,8 +524,12 @@ client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct client *c = container_of(w, struct client, io_w);
 
 	(void)loop;
-	(void)revents;
-	if (c->phase == CP_WRITING)
+	if (c->phase == CP_LOGS) {
+		if ((revents & EV_READ) && logs_gone(c))
+			return;
+		if (revents & EV_WRITE)
+			logs_write(c);
+	} else if (c->phase == CP_WRITING)
 		client_write(c);
 	else
 		client_read(c);

@@ -13,6 +13,13 @@
  * Only when every slot is past its request does accepting wait for one to
  * end.  A client that cannot be accepted (no
  * descriptor left) pauses accepting for CONTROL_PAUSE_S.
+ *
+ * `logs` is the one reply that goes on after the request's answer: "ok",
+ * then the lines of the service's output buffer, and with -f every new
+ * one until the client closes.  A follower is past its request, so never
+ * evicted, and has no idle bound (SPEC §16); at most CONTROL_FOLLOWERS_MAX
+ * follow at once, so that they never hold more than a quarter of the
+ * slots.
  */
 #ifndef CORRAL_CONTROL_H
 #define CORRAL_CONTROL_H
@@ -26,6 +33,7 @@
 #define CONTROL_CLIENTS_MAX	64
 #define CONTROL_IDLE_S		5.0
 #define CONTROL_PAUSE_S		0.25
+#define CONTROL_FOLLOWERS_MAX	16
 
 /*
  * Creates the socket named by conf (or the default).  Returns 0, also when

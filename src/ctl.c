@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,40 +33,63 @@ usage(FILE *out)
 	    "       corralctl [-s SOCKET] start|stop|restart NAME...\n"
 	    "       corralctl [-s SOCKET] signal NAME SIGNAL\n"
 	    "       corralctl [-s SOCKET] reload [--dry-run]\n"
-	    "       corralctl [-s SOCKET] shutdown | check | metrics | reopen\n");
+	    "       corralctl [-s SOCKET] shutdown | check | metrics | reopen\n"
+	    "       corralctl [-s SOCKET] logs NAME [-n LINES] [-f]\n");
+}
+
+/* Whether word can go in a request line as one word. */
+static bool
+is_word(const char *word)
+{
+	return *word != '\0' && strpbrk(word, " \t\n") == NULL;
 }
 
 /*
  * Writes the request for the command line argv[0..argc): the verb, the
- * options it takes among opts, then its arguments.  An option may also
- * come right after the verb, as in `corralctl status --json`.  Returns the
- * verb, or NULL for a line that corral would not take (a usage error).
+ * options it takes among *opts (which gains those of the line), then its
+ * arguments.  The options the verb
+ * takes may also come among its arguments, as in `corralctl status
+ * --json` or `corralctl logs web -n 10`.  Returns the verb, or NULL for a
+ * line that corral would not take (a usage error).
  */
 static const struct verb *
-build_request(int argc, char *argv[], unsigned opts, char *buf, size_t len)
+build_request(int argc, char *argv[], unsigned *opts, char *buf, size_t len)
 {
 	const struct verb *v = verb_find(argv[0]);
+	const char *value[VOPT__COUNT] = { NULL };
+	char *args[argc];
 	unsigned o;
-	size_t n;
-	int i, first = 1;
+	size_t n, nargs = 0;
+	int i;
 
 	if (v == NULL)
 		return NULL;
-	if (argc > 1 && (o = verb_option(argv[1]) & v->options) != 0) {
-		opts |= o;
-		first = 2;
+	for (i = 1; i < argc; i++) {
+		if ((o = verb_option(argv[i]) & v->options) == 0) {
+			args[nargs++] = argv[i];
+			continue;
+		}
+		*opts |= o;
+		if ((o & VOPT_VALUED) == 0)
+			continue;
+		if (++i == argc || !is_word(argv[i]))
+			return NULL;
+		for (int k = 0; k < VOPT__COUNT; k++)
+			if (o == 1u << k)
+				value[k] = argv[i];
 	}
-	if (!verb_args_ok(v, (size_t)(argc - first)))
+	if (!verb_args_ok(v, nargs))
 		return NULL;
 	n = (size_t)snprintf(buf, len, "%s", v->name);
-	for (i = 0; i < VOPT__COUNT; i++)
-		if (opts & v->options & (1u << i))
-			n += (size_t)snprintf(buf + n, len - n, " %s",
-			    verb_option_words[i]);
-	for (i = first; i < argc && n < len; i++) {
-		if (strpbrk(argv[i], " \t\n") != NULL || *argv[i] == '\0')
+	for (i = 0; i < VOPT__COUNT && n < len; i++)
+		if (*opts & v->options & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, " %s%s%s",
+			    verb_option_words[i], value[i] != NULL ? " " : "",
+			    value[i] != NULL ? value[i] : "");
+	for (size_t k = 0; k < nargs && n < len; k++) {
+		if (!is_word(args[k]))
 			return NULL;
-		n += (size_t)snprintf(buf + n, len - n, " %s", argv[i]);
+		n += (size_t)snprintf(buf + n, len - n, " %s", args[k]);
 	}
 	if (n + 2 > len)
 		return NULL;
@@ -164,6 +189,98 @@ read_reply(int fd)
 	return NULL;
 }
 
+static volatile sig_atomic_t quit;
+
+static void
+on_quit(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+/* Writes all of buf to stdout; -1 once it is gone (or we are told to quit). */
+static int
+put_out(const char *buf, size_t len)
+{
+	while (len > 0 && !quit) {
+		ssize_t r = write(STDOUT_FILENO, buf, len);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return quit ? -1 : 0;
+}
+
+/*
+ * `logs`: corral's first line says ok, error or denied; after "ok" the
+ * lines are printed as they come, and with -f they never end but by
+ * SIGINT or SIGTERM, or a reader of stdout that went away, all of which
+ * end corralctl as a success.  Only a follower waits without a bound.
+ */
+static int
+stream_logs(int fd, bool follow, const char *path)
+{
+	/* No SA_RESTART: a signal must end the wait in poll(). */
+	struct sigaction sa = { .sa_handler = on_quit };
+	char buf[65536];
+	size_t len = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const char *nl = NULL;
+	int status = -1;
+	ssize_t r;
+
+	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fprintf(stderr, "corralctl: unable to catch signals: %s\n",
+		    strerror(errno));
+	for (;;) {
+		if (poll(&p, 1, follow && status == EX_DONE ? -1 :
+		    REPLY_TIMEOUT_MS) == 0) {
+			fprintf(stderr, "corralctl: no reply from corral within "
+			    "%d s\n", REPLY_TIMEOUT_MS / 1000);
+			return EX_UNREACHABLE;
+		}
+		if (quit)
+			return EX_DONE;
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (status == -1 && (nl = memchr(buf, '\n', len)) == NULL &&
+		    len < sizeof(buf))
+			continue;
+		if (status == -1) {
+			status = strncmp(buf, "ok\n", 3) == 0 ? EX_DONE :
+			    strncmp(buf, "denied\n", 7) == 0 ? EX_DENIED :
+			    EX_FAILED;
+			len -= nl != NULL ? (size_t)(nl + 1 - buf) : 0;
+			memmove(buf, nl != NULL ? nl + 1 : buf, len);
+		}
+		if (status == EX_DENIED)
+			len = 0;
+		else if (status == EX_FAILED)
+			fwrite(buf, 1, len, stderr);
+		else if (put_out(buf, len) == -1)
+			return EX_DONE;
+		len = 0;
+	}
+	if (status == -1 || r == -1) {
+		fprintf(stderr, "corralctl: lost the connection to corral at "
+		    "%s\n", path);
+		return EX_UNREACHABLE;
+	}
+	if (status == EX_DENIED)
+		fprintf(stderr, "corralctl: %s: permission denied\n", path);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -198,7 +315,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 ||
-	    (v = build_request(argc, argv, opts, req, sizeof(req))) == NULL) {
+	    (v = build_request(argc, argv, &opts, req, sizeof(req))) == NULL) {
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -211,7 +328,12 @@ main(int argc, char *argv[])
 	}
 	if ((fd = connect_to(path)) < 0)
 		return fd == -2 ? EX_DENIED : EX_UNREACHABLE;
-	if (send_all(fd, req, strlen(req)) == -1 ||
+	if (v->id == VERB_LOGS && send_all(fd, req, strlen(req)) == 0) {
+		status = stream_logs(fd, (opts & VOPT(FOLLOW)) != 0, path);
+		(void)close(fd);
+		return status;
+	}
+	if (v->id == VERB_LOGS || send_all(fd, req, strlen(req)) == -1 ||
 	    (reply = read_reply(fd)) == NULL) {
 		fprintf(stderr, "corralctl: lost the connection to corral at "
 		    "%s\n", path);

@@ -34,6 +34,7 @@
 #include "invariant.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "logbuf.h"
 #include "notify.h"
 #include "onstate.h"
 #include "plan.h"
@@ -1007,11 +1008,34 @@ lifecycle_new(struct svc_conf *c)
 	s->exec_fd = -1;
 	ev_init(&s->timer_w, timer_cb);
 	ev_init(&s->hook_timer_w, hook_timer_cb);
-	if (health_prepare(s, c) == -1) {
+	if (lifecycle_sync_buffer(s) == -1 || health_prepare(s, c) == -1) {
+		logbuf_free(s->logbuf);
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+int
+lifecycle_sync_buffer(struct service *s)
+{
+	size_t want = s->conf->output_buffer;
+
+	if (logbuf_size(s->logbuf) == want)
+		return 0;
+	if (want > 0 && s->logbuf != NULL)
+		return logbuf_resize(s->logbuf, want);
+	if (want > 0 && (s->logbuf = logbuf_new(want)) == NULL)
+		return -1;
+	if (want == 0) {
+		logbuf_free(s->logbuf);
+		s->logbuf = NULL;
+	}
+	/* A main process that runs now feeds the new one, or stops feeding. */
+	if (s->io != NULL)
+		for (int k = 0; k < 2; k++)
+			s->io->out[k].logbuf = s->logbuf;
+	return 0;
 }
 
 void
@@ -1026,6 +1050,7 @@ lifecycle_free(struct service *s)
 		(void)close(s->exec_fd);
 	}
 	children_release(s);
+	logbuf_free(s->logbuf);
 	health_free(s);
 	free(s);
 }

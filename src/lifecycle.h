@@ -42,6 +42,13 @@ struct service *lifecycle_new(struct svc_conf *c);
 void	lifecycle_free(struct service *s);
 
 /*
+ * Gives s the output buffer its settings ask for (output_buffer): made,
+ * emptied at a new size, or freed at 0.  0, or -1 when out of memory, with
+ * the buffer as it was.
+ */
+int	lifecycle_sync_buffer(struct service *s);
+
+/*
  * Feeds ev to s's state machine and carries out what it decides.  An
  * event raised while s's machine is busy (by an action, or a callback an
  * action triggered) is queued and handled after the current one.

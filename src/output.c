@@ -175,6 +175,8 @@ emit(struct output_stream *st, const char *line, size_t len)
 {
 	unsigned sinks = st->route.sinks;
 
+	if (st->logbuf != NULL)
+		logbuf_line(st->logbuf, st->to == SINK_STDERR ? 2 : 1, line, len);
 	if (st->on_line != NULL)
 		st->on_line(st, line, len, st->ctx);
 	if (batch.st != st) {
@@ -381,6 +383,7 @@ output_stream_open(struct output_stream *st, int fd, int to,
 	st->ctx = ctx;
 	st->route = (struct output_route){ .sinks = OUT_PREFIX };
 	st->on_line = NULL;
+	st->logbuf = NULL;
 	ev_io_init(&st->w, stream_read_cb, fd, EV_READ);
 	ev_io_start(out_loop, &st->w);
 }

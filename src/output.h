@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "logbuf.h"
 #include "sink.h"
 
 /* A longer line is written as several lines of at most this many bytes. */
@@ -64,6 +65,8 @@ struct output_stream {
 	char		*partial;	/* a line without its newline yet */
 	size_t		 partial_len;
 	bool		 just_split;	/* a full-length piece went out last */
+	/* Gets each line first (logbuf.h); NULL: none. */
+	struct logbuf	*logbuf;
 	/* Called once, when the stream closes at end-of-file or finished. */
 	void		(*on_eof)(struct output_stream *, void *);
 	void		*ctx;

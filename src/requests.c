@@ -312,6 +312,37 @@ request_shutdown(struct strbuf *reply)
 	return 0;
 }
 
+int
+request_logs(const char *name, size_t nlines, bool follow,
+    logbuf_wake_fn *wake, void *ctx, struct logbuf_reader **out,
+    struct strbuf *reply)
+{
+	struct service *s = find_service(name);
+	size_t n = s == NULL ? named(name, NULL) : 1;
+
+	if (n == 0) {
+		sb_printf(reply, "unknown service '%s'\n", name);
+		return -1;
+	}
+	/* Their lines interleaved would not say which instance wrote which. */
+	if (s == NULL) {
+		sb_printf(reply, "%s has %zu instances: name one (%s.0 to "
+		    "%s.%zu)\n", name, n, name, name, n - 1);
+		return -1;
+	}
+	if (s->logbuf == NULL) {
+		sb_printf(reply, "%s: no output buffer (set output_buffer in "
+		    "its section)\n", name);
+		return -1;
+	}
+	if ((*out = logbuf_reader_new(s->logbuf, nlines, follow, wake,
+	    ctx)) == NULL) {
+		sb_printf(reply, "out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* --- reload ------------------------------------------------------------ */
 
 #define RELOAD_ACTIONS(X)						\
@@ -470,6 +501,9 @@ apply_changes(const struct config *nc, struct service **svcs, bool *again)
 		    config_compare(s->conf, c) == RC_CHECKS;
 
 		s->conf = c;
+		if (lifecycle_sync_buffer(s) == -1)
+			log_warnx("%s: out of memory for output_buffer; its "
+			    "buffer stays as it was", c->name);
 		if (a == RL_START && fresh)
 			s->want_up = config_autostarts(c);
 		else if (a == RL_START)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "logbuf.h"
 #include "strbuf.h"
 
 enum ctl_verb { CTL_START, CTL_STOP, CTL_RESTART };
@@ -26,6 +27,17 @@ int	request_metrics(struct strbuf *reply);
 /* Closes and opens again every file sink (for logrotate's postrotate). */
 int	request_reopen(struct strbuf *reply);
 int	request_shutdown(struct strbuf *reply);
+
+/*
+ * A reader of the output buffer of service name (logbuf.h): its last
+ * nlines lines (SIZE_MAX: all), and with follow every later one, wake
+ * called with ctx as logbuf_reader_new() says.  -1 with the reply said
+ * for an unknown name, the NAME of instances (one must be named), or a
+ * service without output_buffer.
+ */
+int	request_logs(const char *name, size_t nlines, bool follow,
+	    logbuf_wake_fn *wake, void *ctx, struct logbuf_reader **out,
+	    struct strbuf *reply);
 
 /*
  * Reads the config file again (SPEC §8).  An invalid file changes nothing;

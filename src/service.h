@@ -106,6 +106,7 @@ struct transition {
 
 /* How corral learns that a service is ready and well: see health.h. */
 struct service_health;
+struct logbuf;
 
 /*
  * Events raised while the machine of their service is already handling one
@@ -178,6 +179,11 @@ struct service {
 	 * hook.  Allocated on first use, so other services do not pay for it.
 	 */
 	struct service_io *io;
+	/*
+	 * output_buffer: the last lines of its main process, across its runs
+	 * (logbuf.h); NULL when it has none.  lifecycle.c owns it.
+	 */
+	struct logbuf	*logbuf;
 
 	ev_timer	 timer_w;	/* stop phases and back-off */
 	ev_timer	 hook_timer_w;	/* cleanup_timeout */

@@ -172,52 +172,55 @@ bad:
 	return -1;
 }
 
-int
-parse_size(const char *s, uint64_t *out, char err[VALUE_ERR_MAX])
+/* "16M" for 16 MiB, "1536K", or bytes: a size as parse_size() reads it. */
+static void
+format_size(size_t n, char *buf, size_t len)
 {
-	static const char units[] = "KMGT";
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		size_t unit = (size_t)1 << (10 * (3 - i));
+
+		if (n >= unit && n % unit == 0) {
+			snprintf(buf, len, "%zu%c", n / unit, units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%zu", n);
+}
+
+int
+parse_size(const char *s, size_t max, size_t *out, char err[VALUE_ERR_MAX])
+{
 	unsigned long long v;
-	const char *u;
-	char *end;
-	int shift = 0;
+	size_t shift = 0;
+	char *end, lim[32];
 
 	if (!isdigit((unsigned char)*s))
 		goto bad;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
-		goto bad;
+		goto over;
 	if (*end != '\0') {
-		if ((u = strchr(units, toupper((unsigned char)*end))) == NULL ||
-		    (end[1] != '\0' && strcasecmp(end + 1, "iB") != 0 &&
-		    strcasecmp(end + 1, "B") != 0))
+		const char *u = strchr("kKmMgG", *end);
+
+		if (u == NULL || end[1] != '\0')
 			goto bad;
-		shift = 10 * (int)(u - units + 1);
+		shift = 10 * (size_t)((u - "kKmMgG") / 2 + 1);
 	}
-	if (shift > 0 && v > (UINT64_MAX >> shift))
-		goto bad;
-	*out = (uint64_t)v << shift;
+	if (v > max >> shift)
+		goto over;
+	*out = (size_t)v << shift;
 	return 0;
 bad:
 	snprintf(err, VALUE_ERR_MAX, "'%s' is not a size (bytes, or a number "
-	    "with K, M, G or T: '10M')", s);
+	    "with K, M or G, as in 64K)", s);
 	return -1;
-}
-
-void
-format_size(uint64_t n, char *buf, size_t len)
-{
-	static const char units[] = "KMGT";
-	int i = -1;
-
-	while (i < 3 && n >= 1024 && n % 1024 == 0) {
-		n /= 1024;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-	else
-		snprintf(buf, len, "%llu%c", (unsigned long long)n, units[i]);
+over:
+	format_size(max, lim, sizeof(lim));
+	snprintf(err, VALUE_ERR_MAX, "'%s' is over the limit of %s", s, lim);
+	return -1;
 }
 
 bool

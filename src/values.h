@@ -29,13 +29,11 @@ int	parse_uint(const char *s, unsigned long min, unsigned long max,
 	    unsigned long *out, char err[VALUE_ERR_MAX]);
 
 /*
- * A size in bytes: "4096", "512K", "10M", "1G" (powers of 1024, any case,
- * an optional "B" or "iB" after the unit).
+ * A size in bytes: a number with an optional K, M or G suffix (powers of
+ * 1024, any case), at most max.
  */
-int	parse_size(const char *s, uint64_t *out, char err[VALUE_ERR_MAX]);
-
-/* "10M" for 10485760, "1000" for 1000: the largest unit that divides. */
-void	format_size(uint64_t n, char *buf, size_t len);
+int	parse_size(const char *s, size_t max, size_t *out,
+	    char err[VALUE_ERR_MAX]);
 
 /* Exit codes 0-255 separated by blanks or commas, into a 256-bit set. */
 struct exit_set {

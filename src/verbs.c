@@ -7,7 +7,7 @@
 
 #define AS_VERB_ROW(e, n, min, max, opts)				\
 	[VERB_##e] = { VERB_##e, n, min, max, opts },
-#define AS_VOPT_WORD(e, word) [VOPT_##e##_BIT] = word,
+#define AS_VOPT_WORD(e, word, valued) [VOPT_##e##_BIT] = word,
 
 const struct verb verbs[VERB__COUNT] = { CTL_VERBS(AS_VERB_ROW) };
 const char *const verb_option_words[VOPT__COUNT] = {

@@ -6,7 +6,8 @@
  * supervisor: corralctl links this file and not the daemon.
  *
  * A request line is "VERB [OPTION...] [ARG...]", where each OPTION is a
- * word of VERB_OPTIONS and a verb takes min_args to max_args ARGs.
+ * word of VERB_OPTIONS, followed by its value if it takes one, and a verb
+ * takes min_args to max_args ARGs.
  * corralctl sends only the options the verb takes; corral skips any option
  * after any verb, as it always has, and a verb sees only its own.
  */
@@ -19,10 +20,15 @@
 
 #define VERB_ARGS_ANY	SIZE_MAX
 
-/* X(ID, word): the options, each a bit VOPT(ID) in a verb's options. */
+/*
+ * X(ID, word, takes_value): the options, each a bit VOPT(ID) in a verb's
+ * options; one that takes a value has it in the next word.
+ */
 #define VERB_OPTIONS(X)							\
-	X(JSON, "--json")						\
-	X(DRY_RUN, "--dry-run")
+	X(JSON, "--json", false)					\
+	X(DRY_RUN, "--dry-run", false)					\
+	X(FOLLOW, "-f", false)						\
+	X(LINES, "-n", true)
 
 /* X(ID, name, min_args, max_args, options) */
 #define CTL_VERBS(X)							\
@@ -35,13 +41,17 @@
 	X(SHUTDOWN, "shutdown", 0, 0, 0)				\
 	X(CHECK, "check", 0, 0, 0)					\
 	X(METRICS, "metrics", 0, 0, 0)					\
-	X(REOPEN, "reopen", 0, 0, 0)
+	X(REOPEN, "reopen", 0, 0, 0)					\
+	X(LOGS, "logs", 1, 1, VOPT(FOLLOW) | VOPT(LINES))
 
-#define AS_VOPT_BIT(e, word) VOPT_##e##_BIT,
+#define AS_VOPT_BIT(e, word, valued) VOPT_##e##_BIT,
 #define AS_VERB_ENUM(e, name, min, max, opts) VERB_##e,
 enum { VERB_OPTIONS(AS_VOPT_BIT) VOPT__COUNT };
 enum verb_id { CTL_VERBS(AS_VERB_ENUM) VERB__COUNT };
 #define VOPT(e)		(1u << VOPT_##e##_BIT)
+#define AS_VOPT_VALUED(e, word, valued) | ((valued) ? VOPT(e) : 0u)
+/* The VOPT() bits of the options that take a value. */
+#define VOPT_VALUED	(0u VERB_OPTIONS(AS_VOPT_VALUED))
 
 struct verb {
 	enum verb_id	 id;

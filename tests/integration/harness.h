@@ -81,6 +81,7 @@ Suite		*suite_watch(void);
 Suite		*suite_probes(void);
 Suite		*suite_metrics(void);
 Suite		*suite_onstate(void);
+Suite		*suite_logs(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

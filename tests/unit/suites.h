@@ -24,6 +24,7 @@
 	X(envfile_suite) \
 	X(probe_suite) \
 	X(onstate_suite) \
+	X(logbuf_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);

@@ -99,6 +99,8 @@ static const struct change service_changes[] = {
 	{ "health_check", "/bin/true", "tcp:127.0.0.1:80" },
 	{ "ready_check", "tcp:127.0.0.1:80", "http://127.0.0.1/" },
 	{ "check_timeout", NULL, "1s" },
+	{ "output_buffer", NULL, "64K" },
+	{ "output_buffer", "64K", "1M" },
 };
 
 static const struct change corral_changes[] = {
@@ -222,10 +224,13 @@ load_with(const char *key, const char *value, bool in_corral)
 	    "[corral]\n%s"
 	    "[service:dep]\ncommand = /bin/true\n"
 	    "[service:other]\ncommand = /bin/true\n"
-	    "[service:s]\n%s%s",
+	    "[service:s]\n%s%s%s",
 	    in_corral ? line : "",
 	    !in_corral && strcmp(key, "command") == 0 ? "" :
-	    "command = /bin/true\n", in_corral ? "" : line);
+	    "command = /bin/true\n",
+	    /* output_buffer keeps lines corral reads: not inherit's. */
+	    strcmp(key, "output_buffer") == 0 ? "output = prefix\n" : "",
+	    in_corral ? "" : line);
 	c = config_parse(PATH, text, strlen(text), &d);
 	ck_assert_msg(c != NULL && d.n == 0, "%s = %s: %s", key, shown(value),
 	    d.n > 0 ? d.lines[0] : "(no message)");

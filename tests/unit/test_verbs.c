@@ -131,10 +131,16 @@ START_TEST(each_verb_is_handled_at_its_counts)
 		assert_refused(v->name, NULL, v->max_args + 1);
 	} else
 		assert_accepted(v->name, NULL, v->min_args + 3);
-	for (size_t o = 0; o < VOPT__COUNT; o++)
-		if (v->options & (1u << o))
-			assert_accepted(v->name, verb_option_words[o],
-			    v->min_args);
+	for (size_t o = 0; o < VOPT__COUNT; o++) {
+		char opt[64];
+
+		if ((v->options & (1u << o)) == 0)
+			continue;
+		/* An option that takes a value has it in the next word. */
+		snprintf(opt, sizeof(opt), "%s%s", verb_option_words[o],
+		    (VOPT_VALUED & (1u << o)) != 0 ? " 1" : "");
+		assert_accepted(v->name, opt, v->min_args);
+	}
 }
 END_TEST
 
@@ -146,6 +152,11 @@ START_TEST(options_are_skipped_after_any_verb)
 	ck_assert_str_eq(got, "error\nunknown service 'nosuch'\n");
 	free(got);
 	assert_refused("check", "--dry-run", 1);
+	/* A value is skipped with its option; an option without one is not. */
+	got = request("start", "-n 3", 1);
+	ck_assert_str_eq(got, "error\nunknown service 'nosuch'\n");
+	free(got);
+	assert_refused("logs", "-n", 0);
 }
 END_TEST
 
