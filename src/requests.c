@@ -97,17 +97,16 @@ request_status(char *const *names, size_t n, bool json, struct strbuf *reply)
 	const struct svset *set = supervisor_set();
 	struct service **list = set->svcs;
 	ssize_t count = (ssize_t)set->n;
+	struct status_list l = { .all = set->svcs, .nall = set->n };
 
 	if (n > 0 && (count = lookup_all(names, n, &list, reply)) == -1)
 		return -1;
+	l.svcs = list;
+	l.n = (size_t)count;
 	if (json)
-		status_json(reply, list, (size_t)count);
-	else {
-		const struct status_list l = { list, (size_t)count, set->svcs,
-		    set->n };
-
+		status_json(reply, &l);
+	else
 		status_table(reply, &l, mono_now());
-	}
 	if (list != set->svcs)
 		free(list);
 	return 0;

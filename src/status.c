@@ -116,11 +116,13 @@ status_table(struct strbuf *b, const struct status_list *l, ev_tstamp now)
 }
 
 void
-status_json(struct strbuf *b, struct service *const *svcs, size_t n)
+status_json(struct strbuf *b, const struct status_list *l)
 {
+	char note[192];
+
 	sb_printf(b, "{\"time\":%.3f,\"services\":[", ev_time());
-	for (size_t i = 0; i < n; i++) {
-		const struct service *s = svcs[i];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct service *s = l->svcs[i];
 		const struct service_health *h = s->health;
 
 		sb_printf(b, "%s{\"name\":", i ? "," : "");
@@ -176,6 +178,11 @@ status_json(struct strbuf *b, struct service *const *svcs, size_t n)
 			sb_printf(b, ",\"not_ready\":");
 			sb_json_string(b, h->check_why);
 		}
+		note_of(s, l, note, sizeof(note));
+		if (note[0] != '\0') {
+			sb_printf(b, ",\"note\":");
+			sb_json_string(b, note);
+		}
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "]}\n");
@@ -197,12 +204,12 @@ status_open(const char *path)
 }
 
 int
-status_write(const char *path, struct service *const *svcs, size_t n)
+status_write(const char *path, const struct status_list *l)
 {
 	struct strbuf b = { 0 };
 	int r;
 
-	status_json(&b, svcs, n);
+	status_json(&b, l);
 	if (b.oom) {
 		sb_free(&b);
 		errno = ENOMEM;

@@ -26,15 +26,16 @@ struct status_list {
  */
 void	status_table(struct strbuf *b, const struct status_list *l,
 	    ev_tstamp now);
-void	status_json(struct strbuf *b, struct service *const *svcs, size_t n);
+/* The same as JSON, the note as "note" (absent when empty). */
+void	status_json(struct strbuf *b, const struct status_list *l);
 
 /*
- * Writes the JSON of svcs to path through a temporary file in the same
+ * Writes the JSON of l to path through a temporary file in the same
  * directory and renameat(2), all relative to the directory opened by
  * status_open(), so a reader sees the old file or the new one,
  * never half of one.  Returns 0, or -1 with errno set.
  */
-int	status_write(const char *path, struct service *const *svcs, size_t n);
+int	status_write(const char *path, const struct status_list *l);
 
 /*
  * Opens the directory of path for status_write() (see trustdir_open()), if

@@ -468,8 +468,10 @@ static void
 write_status_file(void)
 {
 	static bool failing;
+	const struct status_list l = { sv.set.svcs, sv.set.n, sv.set.svcs,
+	    sv.set.n };
 
-	if (status_write(sv.set.conf->status_file, sv.set.svcs, sv.set.n) == -1) {
+	if (status_write(sv.set.conf->status_file, &l) == -1) {
 		if (!failing)
 			log_warn("unable to write status file %s",
 			    sv.set.conf->status_file);

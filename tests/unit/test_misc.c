@@ -133,7 +133,7 @@ START_TEST(status_of_a_service)
 	ck_assert_ptr_nonnull(strstr(b.p, "exit 3"));
 	sb_free(&b);
 	s.status = SIGKILL;
-	status_json(&b, list, 1);
+	status_json(&b, &l);
 	ck_assert_ptr_nonnull(strstr(b.p, "\"last_exit\":{\"signal\":\"KILL\"}"));
 	ck_assert_ptr_nonnull(strstr(b.p, "\"restarts\":2"));
 	/* A service with no checks has no health block, and no health. */
@@ -147,6 +147,11 @@ START_TEST(status_of_a_service)
 	status_table(&b, &l, 5 + 3725);
 	ck_assert_ptr_nonnull(strstr(b.p, "1h02m"));
 	ck_assert_ptr_nonnull(strstr(b.p, "health check failing (1 of 3)"));
+	sb_free(&b);
+	/* The note of the table is the JSON's too (SPEC §16). */
+	status_json(&b, &l);
+	ck_assert_ptr_nonnull(strstr(b.p, "\"note\":\"health check failing "
+	    "(1 of 3)"));
 	sb_free(&b);
 }
 END_TEST
