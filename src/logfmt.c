@@ -4,6 +4,7 @@
  * past U+10FFFF), so that whatever bytes a service writes, every line is
  * valid JSON in valid UTF-8 that any parser reads back.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -83,49 +84,93 @@ utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Bytes that stand for themselves in a JSON string: printable ASCII. */
+static bool
+plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+/* A high bit in each byte of w that is 0 (and perhaps in later ones). */
+#define ZEROS(w)	(((w) - ONES) & ~(w) & HIGHS)
+
+/*
+ * How many bytes at p are plain, eight at a time: a service's lines are
+ * mostly plain text, and this is the inner loop of log_format = json.
+ */
+static size_t
+plain_run(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		/* Below 0x80, and b + 0x60 carries into the high bit: >= 0x20. */
+		if ((w & HIGHS) != 0 || ((w + ONES * 0x60) & HIGHS) != HIGHS ||
+		    ZEROS(w ^ (ONES * '"')) != 0 || ZEROS(w ^ (ONES * '\\')) != 0)
+			break;
+	}
+	while (i < len && plain(p[i]))
+		i++;
+	return i;
+}
+
+/* One byte that is not plain, at p (of len); returns the bytes it took. */
+static size_t
+escape_one(char **op, const unsigned char *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = *op;
+	size_t n;
+
+	if (p[0] >= 0x80) {
+		if ((n = utf8_len(p, len)) > 0) {
+			memcpy(o, p, n);
+			*op = o + n;
+			return n;
+		}
+		memcpy(o, "\\ufffd", 6);
+		*op = o + 6;
+		return 1;
+	}
+	*o++ = '\\';
+	switch (p[0]) {
+	case '"':	*o++ = '"'; break;
+	case '\\':	*o++ = '\\'; break;
+	case '\n':	*o++ = 'n'; break;
+	case '\t':	*o++ = 't'; break;
+	case '\r':	*o++ = 'r'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex[p[0] >> 4];
+		o[4] = hex[p[0] & 15];
+		o += 5;
+		break;
+	}
+	*op = o;
+	return 1;
+}
+
 size_t
 logfmt_json_string(char *buf, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	char *o = buf;
-	size_t i = 0, n;
+	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
+		size_t j = i;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			if ((n = utf8_len(p + i, len - i)) > 0) {
-				memcpy(o, p + i, n);
-				o += n;
-				i += n;
-			} else {
-				memcpy(o, "\\ufffd", 6);
-				o += 6;
-				i++;
-			}
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"':	*o++ = '"'; break;
-		case '\\':	*o++ = '\\'; break;
-		case '\n':	*o++ = 'n'; break;
-		case '\t':	*o++ = 't'; break;
-		case '\r':	*o++ = 'r'; break;
-		default:
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-			break;
-		}
-		i++;
+		/* Runs of plain bytes, the common case, are copied whole. */
+		j += plain_run(p + i, len - i);
+		memcpy(o, p + i, j - i);
+		o += j - i;
+		if ((i = j) < len)
+			i += escape_one(&o, p + i, len - i);
 	}
 	return (size_t)(o - buf);
 }
@@ -140,9 +185,8 @@ put(char *o, const char *s)
 }
 
 size_t
-logfmt_json_line(char *buf, const char *time, size_t tlen,
-    const char *service, const char *stream, const char *level,
-    const char *msg, size_t len)
+logfmt_json_head(char *buf, const char *time, size_t tlen,
+    const char *service, const char *stream, const char *level)
 {
 	char *o = buf;
 
@@ -160,7 +204,24 @@ logfmt_json_line(char *buf, const char *time, size_t tlen,
 	o = put(o, "\",\"level\":\"");
 	o = put(o, level);
 	o = put(o, "\",\"msg\":\"");
-	o += logfmt_json_string(o, msg, len);
-	o = put(o, "\"}\n");
 	return (size_t)(o - buf);
+}
+
+size_t
+logfmt_json_tail(char *buf, const char *msg, size_t len)
+{
+	size_t n = logfmt_json_string(buf, msg, len);
+
+	memcpy(buf + n, "\"}\n", 3);
+	return n + 3;
+}
+
+size_t
+logfmt_json_line(char *buf, const char *time, size_t tlen,
+    const char *service, const char *stream, const char *level,
+    const char *msg, size_t len)
+{
+	size_t n = logfmt_json_head(buf, time, tlen, service, stream, level);
+
+	return n + logfmt_json_tail(buf + n, msg, len);
 }

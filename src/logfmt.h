@@ -46,4 +46,15 @@ size_t	logfmt_json_line(char *buf, const char *time, size_t tlen,
 	    const char *service, const char *stream, const char *level,
 	    const char *msg, size_t len);
 
+/*
+ * The same line in two parts, for many lines that share their fields but
+ * msg: the head, up to the opening quote of msg (at most
+ * LOGFMT_JSON_HEAD_MAX bytes), and the tail, msg and what ends the line
+ * (6 * len + 3 bytes at most).
+ */
+#define LOGFMT_JSON_HEAD_MAX	(320 + 6 * LOGFMT_TIME_MAX)
+size_t	logfmt_json_head(char *buf, const char *time, size_t tlen,
+	    const char *service, const char *stream, const char *level);
+size_t	logfmt_json_tail(char *buf, const char *msg, size_t len);
+
 #endif

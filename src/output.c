@@ -77,6 +77,8 @@ static struct {
 	size_t		 raw_len;
 	char		 stamp[LOGFMT_TIME_MAX];
 	size_t		 stamp_len;	/* 0: not taken for this batch */
+	char		 head[LOGFMT_JSON_HEAD_MAX];	/* JSON up to msg */
+	size_t		 head_len;	/* 0: not made for this batch */
 	char		 text[TEXT_CAP];
 	char		 raw[RAW_CAP];
 } batch;
@@ -113,7 +115,7 @@ batch_flush(void)
 		return;
 	flush_text();
 	flush_raw();
-	batch.stamp_len = 0;
+	batch.stamp_len = batch.head_len = 0;
 	batch.st = NULL;
 }
 
@@ -143,9 +145,14 @@ add_text(struct output_stream *st, const char *line, size_t len)
 	if (logfmt_json() || st->route.timestamps)
 		t = batch_time(&tlen);
 	if (logfmt_json()) {
-		batch.text_len += logfmt_json_line(o, t, tlen, st->prefix,
-		    st->to == SINK_STDERR ? "stderr" : "stdout",
-		    st->to == SINK_STDERR ? "error" : "info", line, len);
+		/* The batch's lines share all their fields but msg. */
+		if (batch.head_len == 0)
+			batch.head_len = logfmt_json_head(batch.head, t, tlen,
+			    st->prefix, st->to == SINK_STDERR ? "stderr" :
+			    "stdout", st->to == SINK_STDERR ? "error" : "info");
+		memcpy(o, batch.head, batch.head_len);
+		batch.text_len += batch.head_len +
+		    logfmt_json_tail(o + batch.head_len, line, len);
 		return;
 	}
 	if (tlen > 0) {

@@ -46,6 +46,13 @@ Workloads (issue 8's numbering; ../shared/bench/peers.py numbers its own):
       §12, §18).
   W-include  `corral -t` on a file that includes 1000 files of one service
       each (SPEC §13, §18): launch -> exit, the files in the page cache.
+  W-output  one service (tests/bench/lines) writing output_mib MiB of
+      100-byte lines through `output = prefix`, corral's stdout a pipe the
+      suite reads, against `lines | cat` into the same kind of pipe in the
+      same run; then with log_format = json.  Throughput of the payload,
+      corral / cat, corral's CPU per GiB (utime+stime of corral alone),
+      and lines lost, cut or mixed (counted lines and bytes against the
+      exact figures) (SPEC §18).
   W-listen  100 `corralctl restart` of a service behind a socket corral owns
       (listen = tcp:127.0.0.1:PORT, tests/integration/svc/listener), one
       client connecting in a loop meanwhile: refused connections (goal 0)
@@ -94,8 +101,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 FULL = dict(reps=5, settle=1.0, idle_n=10, window=10.0, signals=20,
             stop_n=50, stuck_timeout=0.5, orphans=5000, crash_window=60.0,
-            crash_slices=5, status_calls=5, stuck_calls=20)
-QUICK = dict(FULL, reps=2, signals=10, crash_window=10.0)
+            crash_slices=5, status_calls=5, stuck_calls=20, output_mib=1024)
+QUICK = dict(FULL, reps=2, signals=10, crash_window=10.0, output_mib=256)
 
 BIG = 1000    # W9's number of services, also W1's largest size
 IDLE_CLIENTS = 1000   # W-idle's connections that send nothing
@@ -108,7 +115,8 @@ STUCK_EXIT_MS = 10
 INCLUDE_FILES = 1000   # W-include: included files, one service each
 LISTEN_RESTARTS = 100  # W-listen: restarts behind an owned socket
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W-idle", "W-stuck",
-             "W-include", "W-listen"]
+             "W-include", "W-listen", "W-output"]
+OUTPUT_LINE = 100   # W-output: bytes per line, as tests/bench/lines.c writes them
 
 
 def log(msg):
@@ -188,6 +196,18 @@ FIGURES = [
      "ms", "", None),
     ("W-listen.connections", "W-listen connections answered during the restarts",
      "", "", None),
+    ("W-output.ratio", "W-output prefix, {output_mib} MiB of 100-byte lines: corral / cat",
+     "x", ">= 0.7", lambda m: m >= 0.7),
+    ("W-output.mbps", "W-output prefix: payload through corral", "MB/s", "", None),
+    ("W-output.cat_mbps", "W-output baseline: `lines | cat` into the same pipe", "MB/s",
+     "", None),
+    ("W-output.cpu", "W-output prefix: corral CPU per GiB of payload", "s", "", None),
+    ("W-output.json.ratio", "W-output log_format = json: corral / cat", "x", ">= 0.4",
+     lambda m: m >= 0.4),
+    ("W-output.json.mbps", "W-output json: payload through corral", "MB/s", "", None),
+    ("W-output.json.cpu", "W-output json: corral CPU per GiB of payload", "s", "", None),
+    ("W-output.bad", "W-output lines lost, cut or mixed (prefix and json)", "", "0",
+     lambda m: m == 0),
 ]
 FIGURE_KEYS = {f[0] for f in FIGURES}
 
@@ -451,14 +471,15 @@ class Run:
         self.fds = []       # closed at teardown (W-stuck's unread pipe)
         Run.live.append(self)   # from now on teardown() cleans up after it
 
-    def spawn(self, argv, pid1=False, stderr=None):
-        """stderr: a descriptor for the process's stderr (default: out.log)."""
+    def spawn(self, argv, pid1=False, stderr=None, stdout=None):
+        """stderr, stdout: descriptors for the process's (default: out.log)."""
         if pid1:
             argv = UNSHARE + argv
         with open(self.dir / "out.log", "wb") as out:
             self.t_launch = time.monotonic()
             self.proc = subprocess.Popen(argv, cwd=self.dir, env=ENV,
-                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=out if stdout is None else stdout,
                                          stderr=subprocess.STDOUT if stderr is None else stderr,
                                          start_new_session=True)
         self.pid = self.proc.pid
@@ -522,7 +543,8 @@ class Suite:
         build = Path(args.build).resolve()
         self.corral_bin = build / "corral"
         self.ctl_bin = build / "corralctl"
-        self.helper = {n: str(build / "bench" / n) for n in ("forkexec", "sigprobe", "orphans")}
+        self.helper = {n: str(build / "bench" / n) for n in ("forkexec", "sigprobe", "orphans",
+                                                              "lines")}
         missing = [str(p) for p in [self.corral_bin, *self.helper.values()]
                    if not os.access(p, os.X_OK)]
         if missing:
@@ -546,7 +568,8 @@ class Suite:
             setup(run)
         return run.spawn(make_argv(run))
 
-    def launch_corral(self, name, make_services, pid1=False, setup=None, stderr=None):
+    def launch_corral(self, name, make_services, pid1=False, setup=None, stderr=None,
+                      stdout=None, corral_keys=()):
         """Start corral on make_services(run): [(name, argv, {key: value})].
 
         setup(run), if given, runs before the launch (FIFOs the services open).
@@ -555,7 +578,7 @@ class Suite:
         run = Run(self.tmp, name)
         if setup:
             setup(run)
-        lines = ["[corral]"]
+        lines = ["[corral]"] + list(corral_keys)
         if self.has_socket_key:     # its own socket, so runs never meet
             lines.append(f"control_socket = {run.dir / 'corral.sock'}")
         for svc, argv, keys in make_services(run):
@@ -563,7 +586,8 @@ class Suite:
             lines += [f"{k} = {v}" for k, v in keys.items()]
         conf = run.dir / "corral.conf"
         conf.write_text("\n".join(lines) + "\n")
-        return run.spawn([str(self.corral_bin), "-c", str(conf)], pid1=pid1, stderr=stderr)
+        return run.spawn([str(self.corral_bin), "-c", str(conf)], pid1=pid1, stderr=stderr,
+                         stdout=stdout)
 
 
 def marker_services(n, **keys):
@@ -1069,6 +1093,82 @@ def run_stuck(suite):
         res.note("W-stuck.exit", f"corral exited with status {run.proc.returncode}")
 
 
+def read_lines(r, n, deadline):
+    """Reads the pipe until n lines came: (time of the last, bytes, lines)."""
+    size = lines = 0
+    while lines < n:
+        if time.monotonic() > deadline:
+            raise Failed(f"only {lines} of {n} lines within the bound")
+        b = os.read(r, 1 << 20)
+        if not b:
+            break
+        size += len(b)
+        lines += b.count(b"\n")
+    return time.monotonic(), size, lines
+
+
+def output_baseline(suite, n, r, w):
+    """`lines N | cat` into w: (seconds, cat's CPU)."""
+    lines_bin = suite.helper["lines"]
+    t0 = time.monotonic()
+    wr = subprocess.Popen([lines_bin, str(n)], stdout=subprocess.PIPE, env=ENV)
+    cat = subprocess.Popen(["cat"], stdin=wr.stdout, stdout=w, env=ENV)
+    wr.stdout.close()
+    os.close(w)
+    t1, size, got = read_lines(r, n, t0 + 300)
+    wr.wait()
+    _, _, ru = os.wait4(cat.pid, 0)
+    cat.returncode = 0
+    if got != n or size != n * OUTPUT_LINE:
+        raise Failed(f"cat gave {got} lines, {size} bytes")
+    return t1 - t0, ru.ru_utime + ru.ru_stime
+
+
+def run_output(suite, json_mode):
+    """W-output: a service's lines through corral's prefix (or json) output."""
+    cfg, res = suite.cfg, suite.res
+    n = cfg["output_mib"] * (1 << 20) // OUTPUT_LINE
+    key = "W-output.json" if json_mode else "W-output"
+    r, w = os.pipe2(os.O_CLOEXEC)
+    try:
+        base_s, _ = output_baseline(suite, n, r, w)
+    finally:
+        os.close(r)
+    r, w = os.pipe2(os.O_CLOEXEC)
+    # corral's own lines go to a file: the pipe holds the service's alone.
+    err = os.open(os.path.join(suite.tmp, "output-corral.err"),
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        run = suite.launch_corral("output", lambda rn: [
+            ("w", [suite.helper["lines"], str(n)],
+             {"output": "prefix", "restart": "never"})],
+            stdout=w, stderr=err, corral_keys=["log_format = json"] if json_mode else [])
+    finally:
+        os.close(w)
+        os.close(err)
+    run.fds.append(r)
+    t1, size, got = read_lines(r, n, run.t_launch + 300)
+    used, _ = cpu(run.pid)
+    secs = t1 - run.t_launch
+    payload = n * OUTPUT_LINE
+    first = None
+    if json_mode:   # every line is as long as the first: one time format
+        first = len(json.dumps({"time": "2026-01-01T00:00:00.000+00:00", "service": "w",
+                                "stream": "stdout", "level": "info",
+                                "msg": "0" * 10 + " " + "x" * 88},
+                               separators=(",", ":"))) + 1
+    want = n * (first if json_mode else OUTPUT_LINE + len("w | "))
+    res.add("W-output.bad", abs(got - n) + (size != want))
+    if got != n or size != want:
+        res.note("W-output.bad", f"{'json' if json_mode else 'prefix'}: {got} lines of {n}, "
+                 f"{size} bytes of {want}")
+    res.add(key + ".mbps", payload / secs / 1e6)
+    res.add(key + ".ratio", base_s / secs)
+    res.add(key + ".cpu", used * (1 << 30) / payload)
+    if not json_mode:
+        res.add("W-output.cat_mbps", payload / base_s / 1e6)
+
+
 def fmt(v, unit):
     if unit == "" and float(v).is_integer():
         return f"{v:,.0f}"
@@ -1082,6 +1182,7 @@ def summarize(res, cfg):
     """One dict per figure, in table order, with statistics and verdict."""
     args = dict(cfg, slice=cfg["crash_window"] / cfg["crash_slices"],
                 include_files=INCLUDE_FILES, listen_restarts=LISTEN_RESTARTS)
+    args.setdefault("output_mib", FULL["output_mib"])
     rows = []
     for key, label, unit, goal, test in FIGURES:
         c = res.data.get(key)
@@ -1274,6 +1375,10 @@ def main():
         if "W-listen" in wls:
             phase(f"W-listen {LISTEN_RESTARTS} restarts behind an owned socket",
                   repeat(run_listen, ["W-listen.refused"]))
+        if "W-output" in wls:
+            phase(f"W-output {cfg['output_mib']} MiB of lines, prefix and json",
+                  repeat(lambda st: (run_output(st, False), run_output(st, True)),
+                         ["W-output.ratio", "W-output.json.ratio"]))
     finally:
         teardown(suite.keep)
         if not suite.keep:
