@@ -235,7 +235,7 @@ stress: $(BUILD)/corral $(BUILD)/corralctl
 # library objects are built with clang in their own tree; FUZZ_SECONDS per
 # target.  New inputs go to build-fuzz/corpus/, seeds stay in tests/fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = config values control notify output expand envfile probe
+FUZZ_TARGETS = config values control notify output expand envfile probe logfmt
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	     -fno-sanitize-recover=all
 

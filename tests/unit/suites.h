@@ -25,6 +25,7 @@
 	X(probe_suite) \
 	X(onstate_suite) \
 	X(logbuf_suite) \
+	X(logfmt_suite) \
 	/* end of UNIT_SUITES */
 
 #define DECLARE_SUITE(fn) Suite *fn(void);
