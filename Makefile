@@ -42,7 +42,7 @@ CORRAL_SRCS = src/values.c src/expand.c src/envfile.c src/sink.c src/logfmt.c sr
 	      src/ratelimit.c \
 	      src/children.c src/onstate.c src/health.c src/reaper.c src/lifecycle.c src/shutdown.c \
 	      src/report.c src/supervisor.c src/requests.c src/signals.c \
-	      src/creds.c src/sysdb.c src/sockets.c src/watch.c src/probe.c src/main.c
+	      src/creds.c src/sysdb.c src/sockets.c src/watch.c src/probe.c src/trim.c src/main.c
 CORRAL_OBJS = $(CORRAL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_SRCS    = $(filter-out src/main.c,$(CORRAL_SRCS))
 LIB_OBJS    = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

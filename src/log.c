@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,30 +117,54 @@ format_msg(char *buf, size_t len, int errnum, const char *fmt, va_list ap)
 	return n;
 }
 
+/*
+ * A JSON line of the message in msg.  Its buffer is allocated once, not on
+ * the stack: six times a message is more stack than corral otherwise
+ * touches (resident for good once touched), and not static, where it would
+ * spread the small variables around it over more pages.  A message logged
+ * while one is being written (a sink reporting its own failure) is dropped,
+ * and so is one that finds no memory.
+ */
+static void
+log_json(enum log_level level, const char *msg, size_t len)
+{
+	static char *line;
+	static bool busy;
+	char stamp[LOGFMT_TIME_MAX];
+	size_t tlen;
+
+	if (busy || (line == NULL &&
+	    (line = malloc(LOGFMT_JSON_MAX(LOG_LINE_MAX))) == NULL))
+		return;
+	busy = true;
+	tlen = logfmt_time(stamp);
+	sink_own(SINK_STDERR, line, logfmt_json_line(line, stamp, tlen, NULL,
+	    "corral", level_names[level], msg, len));
+	busy = false;
+}
+
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX], line[LOGFMT_JSON_MAX(LOG_LINE_MAX)];
-	char stamp[LOGFMT_TIME_MAX];
-	size_t n = 0, len, tlen;
+	char line[LOGFMT_TIME_MAX + 1 + 8 + LOG_LINE_MAX];
+	size_t n = 0, len, at;
 	int saved_errno = errno;
 
 	if (level > cur_level)
 		return;
-	len = format_msg(msg, sizeof(msg) - 1, errnum, fmt, ap);
 	if (logfmt_json()) {
-		tlen = logfmt_time(stamp);
-		n = logfmt_json_line(line, stamp, tlen, NULL, "corral",
-		    level_names[level], msg, len);
-	} else {
-		if (with_time && (n = logfmt_time(line)) > 0)
-			line[n++] = ' ';
-		memcpy(line + n, "corral: ", 8);
-		memcpy(line + n + 8, msg, len);
-		n += 8 + len;
-		line[n++] = '\n';
+		len = format_msg(line, LOG_LINE_MAX - 1, errnum, fmt, ap);
+		log_json(level, line, len);
+		errno = saved_errno;
+		return;
 	}
-	sink_own(SINK_STDERR, line, n);
+	if (with_time && (n = logfmt_time(line)) > 0)
+		line[n++] = ' ';
+	memcpy(line + n, "corral: ", 8);
+	at = n + 8;
+	len = format_msg(line + at, LOG_LINE_MAX - 1, errnum, fmt, ap);
+	line[at + len] = '\n';
+	sink_own(SINK_STDERR, line, at + len + 1);
 	errno = saved_errno;
 }
 

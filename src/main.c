@@ -27,6 +27,7 @@
 #include "sockets.h"
 #include "watch.h"
 #include "signals.h"
+#include "trim.h"
 #include "supervisor.h"
 
 #define CORRAL_VERSION	"0.1.0"
@@ -311,6 +312,7 @@ main(int argc, char *argv[])
 	log_debug("started with %zu services (pid %d)", c->nservices,
 	    (int)getpid());
 	supervisor_start();
+	trim_startup_pages();
 	ev_run(loop, 0);
 	supervisor_report();
 	status = supervisor_exit_status();

@@ -52,9 +52,17 @@ static struct {
 	size_t		 nrunning;
 	bool		 shutdown;
 	bool		 closed;	/* shutdown_deadline: no more runs */
+} os;
+
+/*
+ * The runs and the FIFO, 12 KiB, made at the first change that has a run:
+ * a corral without on_state has none, and its few small variables stay
+ * on as few pages as before (Pss, SPEC §11).
+ */
+static struct pool {
 	struct run	 runs[ONSTATE_RUNNING_MAX];
 	struct onstate_fifo fifo;
-} os;
+} *pool;
 
 bool
 onstate_fifo_push(struct onstate_fifo *q, const struct onstate_event *ev)
@@ -191,23 +199,44 @@ run_start(struct run *r, const struct onstate_event *ev)
 	    ev->state, (int)pid, ev->seq);
 }
 
+static void	run_timer_cb(struct ev_loop *, ev_timer *, int);
+
+static struct pool *
+make_pool(void)
+{
+	/* Not calloc'd: the FIFO's pages stay untouched until used. */
+	struct pool *p = malloc(sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->fifo.head = p->fifo.len = 0;
+	p->fifo.dropped = 0;
+	for (size_t i = 0; i < ONSTATE_RUNNING_MAX; i++) {
+		memset(&p->runs[i], 0, sizeof(p->runs[i]));
+		p->runs[i].out.fd = -1;
+		p->runs[i].exec_fd = -1;
+		ev_init(&p->runs[i].timer_w, run_timer_cb);
+	}
+	return p;
+}
+
 static struct run *
 free_run(void)
 {
 	for (size_t i = 0; i < ONSTATE_RUNNING_MAX; i++)
-		if (!os.runs[i].taken)
-			return &os.runs[i];
+		if (!pool->runs[i].taken)
+			return &pool->runs[i];
 	return NULL;
 }
 
 static void
 tell_dropped(void)
 {
-	unsigned long n = os.fifo.dropped;
+	unsigned long n = pool != NULL ? pool->fifo.dropped : 0;
 
 	if (n == 0)
 		return;
-	os.fifo.dropped = 0;
+	pool->fifo.dropped = 0;
 	log_warnx("on_state: %lu run%s dropped: %d were already waiting", n,
 	    n == 1 ? "" : "s", ONSTATE_QUEUE_MAX);
 }
@@ -224,9 +253,9 @@ pump(void)
 	struct run *r;
 
 	while (!os.closed && (r = free_run()) != NULL &&
-	    onstate_fifo_pop(&os.fifo, &ev))
+	    onstate_fifo_pop(&pool->fifo, &ev))
 		run_start(r, &ev);
-	if (os.fifo.len == 0)
+	if (pool->fifo.len == 0)
 		tell_dropped();
 }
 
@@ -344,22 +373,27 @@ onstate_changed(const struct service *s, const char *prev)
 		    ev.service, ev.state);
 		return;
 	}
-	(void)onstate_fifo_push(&os.fifo, &ev);
+	if (pool == NULL && (pool = make_pool()) == NULL) {
+		log_warnx("%s: out of memory; on_state for %s dropped",
+		    ev.service, ev.state);
+		return;
+	}
+	(void)onstate_fifo_push(&pool->fifo, &ev);
 	pump();
 }
 
 bool
 onstate_busy(void)
 {
-	return os.nrunning > 0 || os.fifo.len > 0;
+	return os.nrunning > 0 || (pool != NULL && pool->fifo.len > 0);
 }
 
 void
 onstate_shutdown(void)
 {
 	os.shutdown = true;
-	for (size_t i = 0; i < ONSTATE_RUNNING_MAX; i++) {
-		struct run *r = &os.runs[i];
+	for (size_t i = 0; pool != NULL && i < ONSTATE_RUNNING_MAX; i++) {
+		struct run *r = &pool->runs[i];
 
 		if (r->taken && r->pid == 0 && !ev_is_active(&r->timer_w)) {
 			output_stream_abandon(&r->out);
@@ -371,17 +405,19 @@ onstate_shutdown(void)
 void
 onstate_deadline(void)
 {
-	unsigned long waiting = os.fifo.len;
+	unsigned long waiting = pool != NULL ? pool->fifo.len : 0;
 
 	os.closed = true;
-	os.fifo.len = 0;
+	if (pool == NULL)
+		return;
+	pool->fifo.len = 0;
 	tell_dropped();
 	if (waiting > 0 || os.nrunning > 0)
 		log_warnx("on_state: shutdown_deadline reached; killing %zu "
 		    "run%s, dropping %lu waiting", os.nrunning,
 		    os.nrunning == 1 ? "" : "s", waiting);
 	for (size_t i = 0; i < ONSTATE_RUNNING_MAX; i++) {
-		struct run *r = &os.runs[i];
+		struct run *r = &pool->runs[i];
 
 		if (!r->taken)
 			continue;
@@ -397,12 +433,12 @@ onstate_deadline(void)
 void
 onstate_set_command(char *const *argv)
 {
-	unsigned long waiting = os.fifo.len;
+	unsigned long waiting = pool != NULL ? pool->fifo.len : 0;
 
 	os.argv = argv;
 	/* They would start after the reload, which has no command for them. */
 	if (argv == NULL && waiting > 0) {
-		os.fifo.len = 0;
+		pool->fifo.len = 0;
 		tell_dropped();
 		log_info("on_state: no longer set; %lu waiting run%s dropped",
 		    waiting, waiting == 1 ? "" : "s");
@@ -412,22 +448,10 @@ onstate_set_command(char *const *argv)
 void
 onstate_init(struct ev_loop *loop, struct pidmap *pids)
 {
-	/*
-	 * Not memset: the FIFO's pages stay untouched, so they cost no
-	 * memory, until a change waits in them.
-	 */
 	os.loop = loop;
 	os.pids = pids;
 	os.argv = NULL;
 	os.seq = 0;
 	os.nrunning = 0;
 	os.shutdown = os.closed = false;
-	os.fifo.head = os.fifo.len = 0;
-	os.fifo.dropped = 0;
-	for (size_t i = 0; i < ONSTATE_RUNNING_MAX; i++) {
-		memset(&os.runs[i], 0, sizeof(os.runs[i]));
-		os.runs[i].out.fd = -1;
-		os.runs[i].exec_fd = -1;
-		ev_init(&os.runs[i].timer_w, run_timer_cb);
-	}
 }

@@ -38,12 +38,16 @@ struct onstate_event {
 	char		 exit_var[32];	/* service_exit_var(), or "" */
 };
 
-/* The changes waiting for a free run, oldest first. */
+/*
+ * The changes waiting for a free run, oldest first.  The counts come first,
+ * next to what corral touches anyway: the events' pages are touched only
+ * once a change waits in them.
+ */
 struct onstate_fifo {
-	struct onstate_event ev[ONSTATE_QUEUE_MAX];
 	unsigned	 head;
 	unsigned	 len;
 	unsigned long	 dropped;	/* found it full, not reported yet */
+	struct onstate_event ev[ONSTATE_QUEUE_MAX];
 };
 
 /* Before the first change; pids is where the runs' pids are recorded. */

@@ -71,7 +71,7 @@ released(struct sink_account *a)
 #define TEXT_CAP	(OUTPUT_BATCH_MAX + LOGFMT_JSON_MAX(OUTPUT_LINE_MAX))
 #define RAW_CAP		(OUTPUT_BATCH_MAX + OUTPUT_LINE_MAX + 1)
 
-static struct {
+struct batch {
 	struct output_stream *st;
 	size_t		 text_len;
 	size_t		 raw_len;
@@ -81,18 +81,25 @@ static struct {
 	size_t		 head_len;	/* 0: not made for this batch */
 	char		 text[TEXT_CAP];
 	char		 raw[RAW_CAP];
-} batch;
+};
+
+/*
+ * Allocated at the first line: 190 KiB that a corral whose services'
+ * output it never reads (inherit, null) does not map at all, and that
+ * does not spread its small variables over more pages.
+ */
+static struct batch	*bp;
 
 static void
 flush_text(void)
 {
-	struct output_stream *st = batch.st;
-	size_t len = batch.text_len;
+	struct output_stream *st = bp->st;
+	size_t len = bp->text_len;
 
 	if (len == 0)
 		return;
-	batch.text_len = 0;
-	sink_relay(st->to, &st->acct, batch.text, len);
+	bp->text_len = 0;
+	sink_relay(st->to, &st->acct, bp->text, len);
 	if (st->acct.queued >= OUTPUT_QUEUE_MAX)
 		pause_stream(st);
 }
@@ -100,33 +107,33 @@ flush_text(void)
 static void
 flush_raw(void)
 {
-	const struct output_route *r = &batch.st->route;
+	const struct output_route *r = &bp->st->route;
 
 	for (size_t i = 0; i < r->nfiles; i++)
-		filesink_write(&r->files[i], batch.raw, batch.raw_len);
-	batch.raw_len = 0;
+		filesink_write(&r->files[i], bp->raw, bp->raw_len);
+	bp->raw_len = 0;
 }
 
 /* Writes what the batch holds; the stream's lines are all out after it. */
 static void
 batch_flush(void)
 {
-	if (batch.st == NULL)
+	if (bp == NULL || bp->st == NULL)
 		return;
 	flush_text();
 	flush_raw();
-	batch.stamp_len = batch.head_len = 0;
-	batch.st = NULL;
+	bp->stamp_len = bp->head_len = 0;
+	bp->st = NULL;
 }
 
 /* The time of the batch's lines: they were read at the same moment. */
 static const char *
 batch_time(size_t *len)
 {
-	if (batch.stamp_len == 0)
-		batch.stamp_len = logfmt_time(batch.stamp);
-	*len = batch.stamp_len;
-	return batch.stamp;
+	if (bp->stamp_len == 0)
+		bp->stamp_len = logfmt_time(bp->stamp);
+	*len = bp->stamp_len;
+	return bp->stamp;
 }
 
 static void
@@ -138,21 +145,21 @@ add_text(struct output_stream *st, const char *line, size_t len)
 
 	need = logfmt_json() ? LOGFMT_JSON_MAX(len) :
 	    LOGFMT_TIME_MAX + plen + len + 5;
-	if (batch.text_len + need > TEXT_CAP ||
-	    batch.text_len >= OUTPUT_BATCH_MAX)
+	if (bp->text_len + need > TEXT_CAP ||
+	    bp->text_len >= OUTPUT_BATCH_MAX)
 		flush_text();
-	o = batch.text + batch.text_len;
+	o = bp->text + bp->text_len;
 	if (logfmt_json() || st->route.timestamps)
 		t = batch_time(&tlen);
 	if (logfmt_json()) {
 		/* The batch's lines share all their fields but msg. */
-		if (batch.head_len == 0)
-			batch.head_len = logfmt_json_head(batch.head, t, tlen,
+		if (bp->head_len == 0)
+			bp->head_len = logfmt_json_head(bp->head, t, tlen,
 			    st->prefix, st->to == SINK_STDERR ? "stderr" :
 			    "stdout", st->to == SINK_STDERR ? "error" : "info");
-		memcpy(o, batch.head, batch.head_len);
-		batch.text_len += batch.head_len +
-		    logfmt_json_tail(o + batch.head_len, line, len);
+		memcpy(o, bp->head, bp->head_len);
+		bp->text_len += bp->head_len +
+		    logfmt_json_tail(o + bp->head_len, line, len);
 		return;
 	}
 	if (tlen > 0) {
@@ -163,18 +170,18 @@ add_text(struct output_stream *st, const char *line, size_t len)
 	memcpy(o + tlen + plen, " | ", 3);
 	memcpy(o + tlen + plen + 3, line, len);
 	o[tlen + plen + 3 + len] = '\n';
-	batch.text_len += tlen + plen + len + 4;
+	bp->text_len += tlen + plen + len + 4;
 }
 
 static void
 add_raw(const char *line, size_t len)
 {
-	if (batch.raw_len + len + 1 > RAW_CAP ||
-	    batch.raw_len >= OUTPUT_BATCH_MAX)
+	if (bp->raw_len + len + 1 > RAW_CAP ||
+	    bp->raw_len >= OUTPUT_BATCH_MAX)
 		flush_raw();
-	memcpy(batch.raw + batch.raw_len, line, len);
-	batch.raw[batch.raw_len + len] = '\n';
-	batch.raw_len += len + 1;
+	memcpy(bp->raw + bp->raw_len, line, len);
+	bp->raw[bp->raw_len + len] = '\n';
+	bp->raw_len += len + 1;
 }
 
 static void
@@ -186,9 +193,13 @@ emit(struct output_stream *st, const char *line, size_t len)
 		logbuf_line(st->logbuf, st->to == SINK_STDERR ? 2 : 1, line, len);
 	if (st->on_line != NULL)
 		st->on_line(st, line, len, st->ctx);
-	if (batch.st != st) {
+	if (bp == NULL && (bp = calloc(1, sizeof(*bp))) == NULL) {
+		log_warnx("%s: out of memory; a line is dropped", st->prefix);
+		return;
+	}
+	if (bp->st != st) {
 		batch_flush();
-		batch.st = st;
+		bp->st = st;
 	}
 	if (sinks & OUT_PREFIX)
 		add_text(st, line, len);
