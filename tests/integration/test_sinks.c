@@ -1020,6 +1020,82 @@ START_TEST(sinks_fifo_planted_unread)
 }
 END_TEST
 
+/*
+ * A FIFO at the path, opened by a reader that never reads: corral writes
+ * what the FIFO takes and drops the rest, never waiting; what the reader
+ * finally reads is whole lines, in order, none cut where the FIFO filled.
+ * The FIFO is filled first but for one page, the room that a write of
+ * more than PIPE_BUF bytes would take in part; cat writes in big chunks,
+ * so corral's reads, and its writes to the FIFO, are big too.
+ */
+START_TEST(sinks_fifo_planted_stalled)
+{
+	const char *sock = h_path("ctl.sock"), *status = h_path("status.json");
+	const char *fifo = h_path("app.log");
+	char *buf = malloc(1 << 20), filler[64];
+	size_t len = 0, full;
+	long last = 0, n;
+	ssize_t r;
+	struct h_proc *c;
+	int fd, wfd, size;
+
+	ck_assert_msg(buf != NULL, "out of memory");
+	ck_assert_msg(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	wfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert_msg(fd >= 0 && wfd >= 0, "open %s: %s", fifo,
+	    strerror(errno));
+	size = fcntl(fd, F_GETPIPE_SZ);
+	ck_assert_msg(size >= 8192, "F_GETPIPE_SZ: %d (%s)", size,
+	    strerror(errno));
+	memset(filler, 'x', sizeof(filler) - 1);
+	filler[sizeof(filler) - 1] = '\n';
+	for (full = 0; full < (size_t)size - 4096; full += sizeof(filler))
+		ck_assert_msg(write(wfd, filler, sizeof(filler)) ==
+		    (ssize_t)sizeof(filler), "filling the FIFO: %s",
+		    strerror(errno));
+	(void)close(wfd);
+	c = h_corral(
+	    "[corral]\n"
+	    "control_socket = @T@/ctl.sock\n"
+	    "status_file = @T@/status.json\n"
+	    "\n"
+	    "[service:web]\n"
+	    "command = sh -c 'seq -f \"line %g of a service that writes too "
+	    "much\" 1 100000 >@T@/lines; exec cat @T@/lines'\n"
+	    "output = file:@T@/app.log\n"
+	    "restart = never\n");
+	ck_assert_msg(cu_wait_state(status, "web", "stopped", 20000),
+	    "web is '%s'; %s", cu_file_state(status, "web"), h_ctx(c));
+	(void)status_ms(c, sock);
+	stop_corral(c);
+	while ((r = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	(void)close(fd);
+	ck_assert_msg(len > full && buf[len - 1] == '\n', "what the FIFO holds "
+	    "(%zu bytes, %zu of them the test's) does not end with a whole "
+	    "line: '...%s'", len, full, len > 60 ? buf + len - 60 : buf);
+	for (size_t i = 0; i < full; i += sizeof(filler))
+		ck_assert_msg(memcmp(buf + i, filler, sizeof(filler)) == 0,
+		    "the test's own lines in the FIFO were changed");
+	for (char *l = buf + full, *nl; (nl = strchr(l, '\n')) != NULL;
+	    l = nl + 1) {
+		*nl = '\0';
+		n = 0;
+		ck_assert_msg(sscanf(l, "line %ld of a service that writes too "
+		    "much", &n) == 1 && n > last && strcmp(l, h_fmt("line %ld of "
+		    "a service that writes too much", n)) == 0, "'%s' in the "
+		    "FIFO, after line %ld", l, last);
+		last = n;
+	}
+	ck_assert_msg(last > 0 && h_count_lines(c->err, "lines to output "
+	    "file") == 1, "nothing of web in the FIFO (after %ld), or the "
+	    "dropped lines were not counted; %s", last, h_ctx(c));
+	free(buf);
+}
+END_TEST
+
 /* ---- config ---- */
 
 /*
@@ -1145,6 +1221,7 @@ suite_sinks(void)
 	h_add(s, sinks_file_disk_full, 30);
 	h_add(s, sinks_symlink_swapped_between_rotations, 60);
 	h_add(s, sinks_fifo_planted_unread, 20);
+	h_add(s, sinks_fifo_planted_stalled, 40);
 	h_add(s, sinks_config_errors, 20);
 	return s;
 }
