@@ -3,7 +3,9 @@
  * and opens a new PATH, all as the service's user; a rename that fails is
  * reported once and the current file goes on growing rather than lose a
  * line.  A short write to a regular file (a full disk) is cut back with
- * ftruncate() to its last whole line, so that no line is ever split.
+ * ftruncate() to its last whole line, so that no line is ever split; to
+ * anything else (a FIFO) lines go in writes of PIPE_BUF bytes at most,
+ * which are whole or refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,6 +191,24 @@ fit(const char *buf, size_t len, uint64_t room)
 	return nl != NULL ? (size_t)(nl - buf) + 1 : 0;
 }
 
+/*
+ * The bytes of buf (n > PIPE_BUF) to write at once to a FIFO, or any file
+ * that is not regular: whole lines, PIPE_BUF bytes at most, since a write
+ * of that size is all or nothing there (EAGAIN), where a longer one goes
+ * in part when the reader stalls and leaves a cut line in the FIFO, which
+ * the next write would then run on.  A longer line goes alone; it may
+ * still be cut, which no write that never waits can help.
+ */
+static size_t
+pipe_chunk(const char *buf, size_t n)
+{
+	const char *nl = memrchr(buf, '\n', PIPE_BUF);
+
+	if (nl == NULL)
+		nl = memchr(buf, '\n', n);
+	return nl != NULL ? (size_t)(nl - buf) + 1 : n;
+}
+
 /* A write that did not take all n bytes: whole lines stay, the rest goes. */
 static void
 short_write(struct filesink *f, const char *buf, size_t len, ssize_t w,
@@ -235,6 +255,8 @@ filesink_write(struct filesink *f, const char *buf, size_t len)
 				    (size_t)(nl - buf) + 1;
 			}
 		}
+		if (!f->regular && n > PIPE_BUF)
+			n = pipe_chunk(buf, n);
 		do
 			w = write(f->fd, buf, n);
 		while (w == -1 && errno == EINTR);

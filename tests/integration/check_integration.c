@@ -50,6 +50,7 @@ main(void)
 	srunner_add_suite(sr, suite_metrics());
 	srunner_add_suite(sr, suite_onstate());
 	srunner_add_suite(sr, suite_logs());
+	srunner_add_suite(sr, suite_sinks());
 	/* The harness's cleanup relies on each test being a process of its own. */
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_ENV);

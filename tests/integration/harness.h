@@ -82,6 +82,7 @@ Suite		*suite_probes(void);
 Suite		*suite_metrics(void);
 Suite		*suite_onstate(void);
 Suite		*suite_logs(void);
+Suite		*suite_sinks(void);
 
 /* Paths and files. */
 const char	*h_dir(void);

@@ -16,6 +16,7 @@ struct cursor {
 	char		*err;
 	size_t		 errlen;
 	bool		 failed;
+	bool		 nul_ok;	/* tj_parse_nul(): \u0000 in values */
 };
 
 static void
@@ -89,9 +90,12 @@ put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* At the opening quote; the decoded text, or NULL. */
+/*
+ * At the opening quote; the decoded text, or NULL; *len its bytes.  A
+ * key (len NULL) never takes \u0000: keys are compared as C strings.
+ */
 static char *
-string(struct cursor *c)
+string(struct cursor *c, size_t *len)
 {
 	const char *p = c->p + 1;
 	char *out = xcalloc(strlen(p) + 1, 1);
@@ -149,7 +153,7 @@ string(struct cursor *c)
 					p += 6;
 				}
 			}
-			if (cp == 0) {
+			if (cp == 0 && (len == NULL || !c->nul_ok)) {
 				c->p = p;
 				fail(c, "\\u0000 in a string");
 				free(out);
@@ -167,6 +171,8 @@ string(struct cursor *c)
 	}
 	out[n] = '\0';
 	c->p = p + 1;
+	if (len != NULL)
+		*len = n;
 	return out;
 }
 
@@ -229,7 +235,7 @@ container(struct cursor *c, int depth, bool object)
 				fail(c, "expected a key");
 				break;
 			}
-			if ((key = string(c)) == NULL)
+			if ((key = string(c, NULL)) == NULL)
 				break;
 			for (size_t i = 0; i < v->n; i++)
 				if (strcmp(v->keys[i], key) == 0) {
@@ -291,7 +297,7 @@ value(struct cursor *c, int depth)
 	case '"':
 		v = xcalloc(1, sizeof(*v));
 		v->type = TJ_STRING;
-		if ((v->string = string(c)) == NULL) {
+		if ((v->string = string(c, &v->len)) == NULL) {
 			free(v);
 			return NULL;
 		}
@@ -315,10 +321,10 @@ value(struct cursor *c, int depth)
 	return v;
 }
 
-struct tj *
-tj_parse(const char *text, char *err, size_t errlen)
+static struct tj *
+parse(const char *text, char *err, size_t errlen, bool nul_ok)
 {
-	struct cursor c = { text, text, err, errlen, false };
+	struct cursor c = { text, text, err, errlen, false, nul_ok };
 	struct tj *v;
 
 	if (text == NULL) {
@@ -335,6 +341,18 @@ tj_parse(const char *text, char *err, size_t errlen)
 		return NULL;
 	}
 	return v;
+}
+
+struct tj *
+tj_parse(const char *text, char *err, size_t errlen)
+{
+	return parse(text, err, errlen, false);
+}
+
+struct tj *
+tj_parse_nul(const char *text, char *err, size_t errlen)
+{
+	return parse(text, err, errlen, true);
 }
 
 void

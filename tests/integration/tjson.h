@@ -19,7 +19,8 @@ struct tj {
 	enum tj_type	 type;
 	bool		 boolean;
 	double		 number;
-	char		*string;	/* TJ_STRING, NUL-free text */
+	char		*string;	/* TJ_STRING, NUL-terminated */
+	size_t		 len;		/* its bytes: NULs only from tj_parse_nul() */
 	size_t		 n;		/* items of an array or object */
 	struct tj	**items;
 	char		**keys;		/* TJ_OBJECT */
@@ -27,6 +28,11 @@ struct tj {
 
 /* The value, or NULL with a reason (and where) in err. */
 struct tj	*tj_parse(const char *text, char *err, size_t errlen);
+/*
+ * The same, but a string value may hold \u0000 (JSON allows it): read it
+ * with its len, not as a C string.  Keys stay NUL-free.
+ */
+struct tj	*tj_parse_nul(const char *text, char *err, size_t errlen);
 void		 tj_free(struct tj *v);
 
 const struct tj	*tj_get(const struct tj *obj, const char *key);
