@@ -174,6 +174,20 @@ child(const struct spawn_req *req, int errfd, int nullfd)
 	child_fail(errfd, SPAWN_EXEC, errno);
 }
 
+/*
+ * The children's stdin, opened once and kept (close-on-exec): a start of
+ * a hundred services, or a crash loop, saves an open and a close each.
+ */
+static int
+null_fd(void)
+{
+	static int fd = -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
 pid_t
 spawn_start(const struct spawn_req *req, int *status_fd)
 {
@@ -181,15 +195,10 @@ spawn_start(const struct spawn_req *req, int *status_fd)
 	int p[2], nullfd, saved;
 	pid_t pid;
 
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nullfd == -1)
+	if ((nullfd = null_fd()) == -1)
 		return -1;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
-		saved = errno;
-		(void)close(nullfd);
-		errno = saved;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
-	}
 	/*
 	 * vfork(): the child borrows corral's memory until it execs, so a
 	 * start costs no page-table copy (fork() was half of corral's CPU in
@@ -207,7 +216,6 @@ spawn_start(const struct spawn_req *req, int *status_fd)
 	}
 	saved = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	(void)close(nullfd);
 	(void)close(p[1]);
 	if (pid == -1) {
 		(void)close(p[0]);
