@@ -612,6 +612,19 @@ h_poll_until(bool (*pred)(const void *), const void *arg, int timeout_ms)
 	}
 }
 
+struct passwd *
+h_nobody_or_skip(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0 || pw == NULL) {
+		fprintf(stderr, "SKIP %s: needs root and user nobody\n",
+		    tcase_name());
+		return NULL;
+	}
+	return pw;
+}
+
 bool
 h_pipe_full(int fd)
 {

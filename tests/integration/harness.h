@@ -34,6 +34,8 @@
 #define H_WAIT_MS	5000
 
 /* A process the test started: corral, or unshare running corral. */
+struct passwd;
+
 struct h_proc {
 	pid_t		 pid;		/* what the harness forked */
 	pid_t		 corral;	/* corral itself: pid, or unshare's child */
@@ -137,6 +139,9 @@ bool		 h_wait_until(bool (*pred)(const void *), const void *arg,
  * opened and closed again, so that the reader still sees EOF later.
  */
 bool		 h_pipe_full(int fd);
+
+/* User nobody, or NULL after a SKIP line when corral cannot switch users. */
+struct passwd	*h_nobody_or_skip(void);
 bool		 h_poll_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 bool		 h_wait_file(const char *path, int timeout_ms);

@@ -662,20 +662,6 @@ START_TEST(output_file_appends)
 }
 END_TEST
 
-/* user nobody, or NULL after a SKIP line when corral cannot switch users. */
-static struct passwd *
-nobody_or_skip(void)
-{
-	struct passwd *pw = getpwnam("nobody");
-
-	if (geteuid() != 0 || pw == NULL) {
-		fprintf(stderr, "SKIP %s: needs root and user nobody\n",
-		    tcase_name());
-		return NULL;
-	}
-	return pw;
-}
-
 /*
  * SPEC §12: a service whose user can write its log directory swaps its
  * log file for a symlink to a root-owned file and exits.  Its next starts
@@ -685,7 +671,7 @@ nobody_or_skip(void)
  */
 START_TEST(output_file_symlink_refused)
 {
-	struct passwd *pw = nobody_or_skip();
+	struct passwd *pw = h_nobody_or_skip();
 	const char *dir, *target, *status = h_path("status.json");
 	const char *sock = h_path("ctl.sock");
 	struct stat before, after;
@@ -749,7 +735,7 @@ END_TEST
  */
 START_TEST(output_file_opened_as_the_user)
 {
-	struct passwd *pw = nobody_or_skip();
+	struct passwd *pw = h_nobody_or_skip();
 	const char *dir, *status = h_path("status.json"), *real;
 	struct stat st;
 	struct h_proc *c;

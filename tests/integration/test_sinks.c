@@ -103,20 +103,6 @@ line_of(const char *conf, const char *text)
 	return line;
 }
 
-/* user nobody, or NULL after a SKIP line when corral cannot switch users. */
-static struct passwd *
-nobody_or_skip(void)
-{
-	struct passwd *pw = getpwnam("nobody");
-
-	if (geteuid() != 0 || pw == NULL) {
-		fprintf(stderr, "SKIP %s: needs root and user nobody\n",
-		    tcase_name());
-		return NULL;
-	}
-	return pw;
-}
-
 /* Stops corral with SIGTERM: it exits 0 once it wrote what it had read. */
 static void
 stop_corral(struct h_proc *c)
@@ -810,7 +796,7 @@ END_TEST
  */
 START_TEST(sinks_file_unopenable_others_work)
 {
-	struct passwd *pw = nobody_or_skip();
+	struct passwd *pw = h_nobody_or_skip();
 	const char *dir, *sock = h_path("ctl.sock"), *path;
 	struct h_proc *c;
 	struct tj *st;
@@ -912,7 +898,7 @@ END_TEST
  */
 START_TEST(sinks_symlink_swapped_between_rotations)
 {
-	struct passwd *pw = nobody_or_skip();
+	struct passwd *pw = h_nobody_or_skip();
 	const char *dir, *target, *sock = h_path("ctl.sock"), *elo;
 	struct stat before, after;
 	struct cu_run r;
@@ -986,7 +972,7 @@ END_TEST
  */
 START_TEST(sinks_fifo_planted_unread)
 {
-	struct passwd *pw = nobody_or_skip();
+	struct passwd *pw = h_nobody_or_skip();
 	const char *dir, *sock = h_path("ctl.sock"), *status =
 	    h_path("status.json"), *fifo, *msg;
 	struct h_proc *c;
