@@ -217,6 +217,7 @@ START_TEST(logs_slow_follower_never_slows_the_service)
 	    "dropped: this reader fell behind\n", &lost) == 1 && lost > 0,
 	    "no notice of lost lines for the slow follower (read %zu bytes)",
 	    strlen(got));
+	free(got);
 	(void)close(slow);
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);

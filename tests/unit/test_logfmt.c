@@ -129,6 +129,7 @@ START_TEST(time_and_line)
 	char sign, end;
 
 	ck_assert_uint_eq(n, 29);
+	t[n] = '\0';		/* logfmt_time() gives a length, no NUL */
 	ck_assert_int_eq(sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c%2d:%2d%c", &y,
 	    &mo, &d, &h, &mi, &s, &ms, &sign, &oh, &om, &end), 10);
 	ck_assert(sign == '+' || sign == '-');
