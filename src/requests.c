@@ -21,6 +21,7 @@
 #include "sockets.h"
 #include "status.h"
 #include "supervisor.h"
+#include "trim.h"
 #include "values.h"
 
 static struct service *
@@ -608,6 +609,7 @@ request_reload(bool dry_run, struct strbuf *reply)
 		health_ready_if_no_rule(set->svcs[i]);
 	supervisor_start_dependents();
 	notify_send("READY=1");
+	trim_arm();	/* the loader's pages again */
 	return 0;
 }
 

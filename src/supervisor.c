@@ -29,6 +29,7 @@
 #include "shutdown.h"
 #include "status.h"
 #include "supervisor.h"
+#include "trim.h"
 #include "watch.h"
 #include "svcnotify.h"
 
@@ -552,7 +553,7 @@ static const struct health_ops health_ops = {
 	.changed = mark_status_dirty,
 };
 
-static void
+static void TRIM_KEEP
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	(void)loop;

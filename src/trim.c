@@ -1,5 +1,6 @@
 /*
- * The pages start-up touched, given back.  /proc/self/smaps says, for each
+ * The pages start-up touched, given back, once the loop is quiet.
+ * /proc/self/smaps says, for each
  * mapping, its rights, its file and how much of it is anonymous (pages a
  * private mapping got by being written); only read-only mappings of a
  * file with no such page are dropped.  The list is read whole before any
@@ -12,11 +13,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "trim.h"
 
 #define TRIM_MAX	128	/* mappings; corral has about 30 */
+#define TRIM_QUIET	0.5	/* seconds without an event */
+#define TRIM_TRIES	10	/* a busy loop is trimmed after 5 s anyway */
+
+static struct ev_loop	*trim_loop;
+static ev_timer		 quiet_w;
+static unsigned int	 polls;		/* ev_iteration() when armed */
+static int		 tries;
 
 struct span {
 	uintptr_t	 start;
@@ -66,11 +75,32 @@ read_spans(FILE *f, struct span *spans, size_t max)
 	return n;
 }
 
-void
-trim_startup_pages(void)
+/*
+ * The kernel maps 64 KiB of a file around each fault (fault-around), so
+ * one instruction of corral run after the trim would bring 16 pages of
+ * code back.  What runs between the trim and the next poll is kept in its
+ * own section (TRIM_KEEP), whose pages are never dropped: no fault.
+ */
+extern const char __start_corral_keep[], __stop_corral_keep[];
+
+static void TRIM_KEEP
+drop(uintptr_t start, uintptr_t end)
+{
+	if (start < end && madvise((void *)start, end - start,
+	    MADV_DONTNEED) == -1)
+		log_debug("madvise of %#" PRIxPTR "-%#" PRIxPTR ": %s", start,
+		    end, strerror(errno));
+}
+
+static void TRIM_KEEP
+trim_pages(void)
 {
 	/* On the stack, which start-up made deeper already: no new page. */
 	struct span spans[TRIM_MAX];
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t klo = (uintptr_t)__start_corral_keep & ~(page - 1);
+	uintptr_t khi = ((uintptr_t)__stop_corral_keep + page - 1) &
+	    ~(page - 1);
 	FILE *f = fopen("/proc/self/smaps", "re");
 	size_t n;
 
@@ -80,9 +110,53 @@ trim_startup_pages(void)
 	}
 	n = read_spans(f, spans, TRIM_MAX);
 	(void)fclose(f);	/* read only */
-	for (size_t i = 0; i < n; i++)
-		if (madvise((void *)spans[i].start, spans[i].end -
-		    spans[i].start, MADV_DONTNEED) == -1)
-			log_debug("madvise of %#" PRIxPTR "-%#" PRIxPTR ": %s",
-			    spans[i].start, spans[i].end, strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		struct span sp = spans[i];
+
+		if (sp.start < khi && klo < sp.end) {
+			drop(sp.start, klo);
+			drop(khi, sp.end);
+		} else
+			drop(sp.start, sp.end);
+	}
+}
+
+/*
+ * libev counts a poll per turn: one more than when the timer was armed
+ * means the only wakeup was this timer's, so the loop was quiet.  Nothing
+ * is added to any other event's path.
+ */
+static void TRIM_KEEP
+quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	unsigned int now = ev_iteration(loop);
+
+	(void)revents;
+	if (now != polls + 1 && ++tries < TRIM_TRIES) {
+		polls = now;
+		return;		/* the timer repeats */
+	}
+	ev_timer_stop(loop, w);
+	trim_pages();
+}
+
+void
+trim_init(struct ev_loop *loop)
+{
+	trim_loop = loop;
+	ev_timer_init(&quiet_w, quiet_cb, 0., TRIM_QUIET);
+}
+
+void
+trim_arm(void)
+{
+	tries = 0;
+	polls = ev_iteration(trim_loop);
+	ev_timer_again(trim_loop, &quiet_w);
+}
+
+void
+trim_free(void)
+{
+	ev_timer_stop(trim_loop, &quiet_w);
 }

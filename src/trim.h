@@ -1,6 +1,7 @@
 /*
- * Giving back what start-up touched (issue 23): once the first services
- * are started, corral drops its mappings of the pages of code and
+ * Giving back what start-up touched (issue 23): once the loop has been
+ * quiet for half a second after start-up or a reload (or 5 s after it,
+ * if it never is), corral drops its mappings of the pages of code and
  * read-only data that it will most likely not run again (the config
  * loader, inih, glob, NSS, the dynamic linker's), with MADV_DONTNEED.
  * Those pages stay in the page cache: what corral needs again later (a
@@ -12,7 +13,17 @@
 #ifndef CORRAL_TRIM_H
 #define CORRAL_TRIM_H
 
-/* Drops the clean read-only file mappings' pages; failures change nothing. */
-void	trim_startup_pages(void);
+#include <ev.h>
+
+/*
+ * On a function that runs when the loop goes idle: its page is never
+ * dropped (trim.c says why).
+ */
+#define TRIM_KEEP	__attribute__((section("corral_keep"), noinline))
+
+void	trim_init(struct ev_loop *loop);
+/* After start-up and each reload; failures of the trim change nothing. */
+void	trim_arm(void);
+void	trim_free(void);
 
 #endif
