@@ -24,6 +24,7 @@
 
 static struct ev_loop	*trim_loop;
 static ev_timer		 quiet_w;
+static ev_prepare	 turn_end_w;
 static unsigned int	 polls;		/* ev_iteration() when armed */
 static int		 tries;
 
@@ -123,8 +124,11 @@ trim_pages(void)
 
 /*
  * libev counts a poll per turn: one more than when the timer was armed
- * means the only wakeup was this timer's, so the loop was quiet.  Nothing
- * is added to any other event's path.
+ * means the only wakeup was this timer's, so the loop was quiet.  The
+ * trim itself waits for the end of that turn (a prepare watcher, started
+ * after every other one, so after the status file's), so that no code of
+ * corral but the kept page runs between it and the poll.  Nothing is
+ * added to any other event's path.
  */
 static void TRIM_KEEP
 quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -137,6 +141,14 @@ quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;		/* the timer repeats */
 	}
 	ev_timer_stop(loop, w);
+	ev_prepare_start(loop, &turn_end_w);
+}
+
+static void TRIM_KEEP
+turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)revents;
+	ev_prepare_stop(loop, w);
 	trim_pages();
 }
 
@@ -145,13 +157,16 @@ trim_init(struct ev_loop *loop)
 {
 	trim_loop = loop;
 	ev_timer_init(&quiet_w, quiet_cb, 0., TRIM_QUIET);
+	ev_prepare_init(&turn_end_w, turn_end_cb);
 }
 
+/* Start-up may have taken a while since the loop last read the time. */
 void
 trim_arm(void)
 {
 	tries = 0;
 	polls = ev_iteration(trim_loop);
+	ev_now_update(trim_loop);
 	ev_timer_again(trim_loop, &quiet_w);
 }
 
@@ -159,4 +174,5 @@ void
 trim_free(void)
 {
 	ev_timer_stop(trim_loop, &quiet_w);
+	ev_prepare_stop(trim_loop, &turn_end_w);
 }

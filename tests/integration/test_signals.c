@@ -178,6 +178,32 @@ START_TEST(signals_idle_corral_gives_back_its_code)
 END_TEST
 
 /*
+ * 1000 starts take longer than the half second of quiet: the loop's clock,
+ * last read before them, must not make the trim fall due in the busy turn
+ * that follows them (it did: 104 KiB of code mapped again at once).
+ */
+START_TEST(signals_long_start_up_is_trimmed_after_it)
+{
+	struct h_proc *c = h_corral(
+	    "[service:w]\n"
+	    "command = @SVC@/catch @T@/w TERM=die\n"
+	    "instances = 1000\n");
+	long kb;
+
+	ck_assert_msg(h_wait_events(h_path("w"), "start", 1000, 4 * H_WAIT_MS),
+	    "not every instance started; %s", h_ctx(c));
+	if (getenv("VALGRIND_TARGET") == NULL) {
+		(void)wait_quiet(c);
+		kb = code_rss_kb(c->corral);
+		ck_assert_msg(kb >= 0 && kb <= 8, "idle corral maps %ld KiB of "
+		    "its code after 1000 starts (at most 8)", kb);
+	}
+	h_signal(c, SIGTERM);
+	h_expect_exit(c, 0, 4 * H_WAIT_MS);
+}
+END_TEST
+
+/*
  * Stray signals whose default action would end corral are ignored (corral
  * is not PID 1 here, so the kernel would deliver them): the real-time ones,
  * 32 and 33 among them, which glibc refuses to sigaction().  USR1 after
@@ -215,6 +241,7 @@ suite_signals(void)
 	h_add(s, signals_usr1_reaches_every_group, 20);
 	h_add(s, signals_idle_corral_sleeps, 20);
 	h_add(s, signals_idle_corral_gives_back_its_code, 30);
+	h_add(s, signals_long_start_up_is_trimmed_after_it, 60);
 	h_add(s, signals_strays_leave_corral_running, 20);
 	return s;
 }
