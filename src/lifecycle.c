@@ -66,7 +66,14 @@ lifecycle_signal(struct service *s, int sig)
 			log_warn("%s: unable to send %s to process group %d",
 			    s->conf->name, signal_name(sig), (int)s->pgid);
 	}
-	if (s->pid != 0 && getpgid(s->pid) != s->pgid) {
+	/*
+	 * A main process that left its group is signalled too.  One spawned
+	 * in a session of its own leads it, and a session leader can change
+	 * neither its group nor its session (setpgid and setsid refuse): no
+	 * need to ask the kernel on every relayed signal.
+	 */
+	if (s->pid != 0 && (s->pid != s->pgid || s->conf->foreground) &&
+	    getpgid(s->pid) != s->pgid) {
 		if (kill(s->pid, sig) == 0)
 			r = 0;
 		else if (errno != ESRCH)
