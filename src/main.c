@@ -27,7 +27,6 @@
 #include "sockets.h"
 #include "watch.h"
 #include "signals.h"
-#include "trim.h"
 #include "supervisor.h"
 
 #define CORRAL_VERSION	"0.1.0"
@@ -291,7 +290,6 @@ main(int argc, char *argv[])
 	become_subreaper(c);
 	log_start_loop(loop);
 	output_init(loop);
-	trim_init(loop);
 	(void)notify_init(loop);	/* on failure, corral runs without it */
 	watch_init(loop, request_watch_fired);
 	if (signals_init(loop, c, o.config != NULL, &on_signal) == -1 ||
@@ -313,7 +311,6 @@ main(int argc, char *argv[])
 	log_debug("started with %zu services (pid %d)", c->nservices,
 	    (int)getpid());
 	supervisor_start();
-	trim_arm();
 	ev_run(loop, 0);
 	supervisor_report();
 	status = supervisor_exit_status();
@@ -323,7 +320,6 @@ main(int argc, char *argv[])
 	sockets_free();
 	journal_close();
 	watch_free();
-	trim_free();
 	notify_free();
 	log_end_loop();
 	ev_loop_destroy(loop);

@@ -47,6 +47,7 @@ static struct {
 	int		 critical_status;
 	unsigned long	 adopted;		/* orphans reaped */
 	size_t		 nwaiting;		/* stops waiting for requirers */
+	size_t		 started_upto;		/* svcs below it were up once */
 } sv;
 
 /* Autostart services that are up, or that finished as they should. */
@@ -271,6 +272,27 @@ arm_watches(void)
 	}
 }
 
+/*
+ * Start-up is over once every autostart service has been up (trim.h):
+ * a cursor over the set, so the whole start-up costs O(services).  A
+ * reload before then leaves it to the reload's trim.
+ */
+static void
+note_startup(void)
+{
+	if (sv.started_upto > sv.set.n)
+		return;
+	while (sv.started_upto < sv.set.n) {
+		const struct service *s = sv.set.svcs[sv.started_upto];
+
+		if (config_autostarts(s->conf) && !service_is_up(s))
+			return;
+		sv.started_upto++;
+	}
+	sv.started_upto = SIZE_MAX;
+	trim_at_turn_end();
+}
+
 void
 supervisor_start(void)
 {
@@ -280,6 +302,8 @@ supervisor_start(void)
 		    config_autostarts(sv.set.svcs[i]->conf);
 	supervisor_start_dependents();
 	report_status();
+	trim_arm();	/* if start-up never ends */
+	note_startup();
 }
 
 static void
@@ -331,6 +355,7 @@ static void
 on_moved(struct service *s, bool was_settled)
 {
 	report_status();
+	note_startup();
 	sv.status_dirty = true;
 	/* It went down, on its own or not: what requires it stops too. */
 	if (!shutdown_started() && !service_satisfies_after(s))
@@ -588,6 +613,7 @@ supervisor_init(struct ev_loop *loop, struct config *conf)
 	health_init(loop, &sv.pids, &health_ops);
 	shutdown_init(loop, &sv.set, &sv.pids);
 	reaper_init(loop, pid_known, reaped);
+	trim_init(loop);
 	/* Status file writes are batched: one per loop iteration at most. */
 	ev_prepare_init(&sv.prepare_w, prepare_cb);
 	ev_prepare_start(loop, &sv.prepare_w);
@@ -672,6 +698,7 @@ supervisor_install(struct config *nc, struct service **svcs,
 	free(sv.set.svcs);
 	sv.set.svcs = svcs;
 	sv.set.n = nc->nservices;
+	sv.started_upto = SIZE_MAX;
 	plan_free(&sv.set.plan);
 	sv.set.plan = *plan;
 	sv.set.conf = nc;
@@ -700,6 +727,7 @@ supervisor_free(void)
 		lifecycle_free(sv.set.retired[i]);
 	}
 	ev_prepare_stop(sv.loop, &sv.prepare_w);
+	trim_free();
 	reaper_free();
 	svcnotify_free();
 	status_close();

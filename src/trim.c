@@ -125,9 +125,9 @@ trim_pages(void)
 /*
  * libev counts a poll per turn: one more than when the timer was armed
  * means the only wakeup was this timer's, so the loop was quiet.  The
- * trim itself waits for the end of that turn (a prepare watcher, started
- * after every other one, so after the status file's), so that no code of
- * corral but the kept page runs between it and the poll.  Nothing is
+ * trim itself waits for the end of that turn (a prepare watcher of the
+ * lowest priority, so after the status file's), so that no code of corral
+ * but the kept page runs between it and the poll.  Nothing is
  * added to any other event's path.
  */
 static void TRIM_KEEP
@@ -135,13 +135,13 @@ quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	unsigned int now = ev_iteration(loop);
 
+	(void)w;
 	(void)revents;
 	if (now != polls + 1 && ++tries < TRIM_TRIES) {
 		polls = now;
 		return;		/* the timer repeats */
 	}
-	ev_timer_stop(loop, w);
-	ev_prepare_start(loop, &turn_end_w);
+	trim_at_turn_end();
 }
 
 static void TRIM_KEEP
@@ -158,6 +158,8 @@ trim_init(struct ev_loop *loop)
 	trim_loop = loop;
 	ev_timer_init(&quiet_w, quiet_cb, 0., TRIM_QUIET);
 	ev_prepare_init(&turn_end_w, turn_end_cb);
+	/* libev runs pending watchers by priority, so this one runs last. */
+	ev_set_priority(&turn_end_w, EV_MINPRI);
 }
 
 /* Start-up may have taken a while since the loop last read the time. */
@@ -168,6 +170,13 @@ trim_arm(void)
 	polls = ev_iteration(trim_loop);
 	ev_now_update(trim_loop);
 	ev_timer_again(trim_loop, &quiet_w);
+}
+
+void
+trim_at_turn_end(void)
+{
+	ev_timer_stop(trim_loop, &quiet_w);
+	ev_prepare_start(trim_loop, &turn_end_w);
 }
 
 void

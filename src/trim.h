@@ -1,7 +1,9 @@
 /*
- * Giving back what start-up touched (issue 23): once the loop has been
- * quiet for half a second after start-up or a reload (or 5 s after it,
- * if it never is), corral drops its mappings of the pages of code and
+ * Giving back what start-up touched (issue 23): at the end of the turn in
+ * which start-up is over (every service that starts with corral has been
+ * up), or once the loop has been quiet for half a second after start-up
+ * or a reload (5 s after it at the latest, if it never is), corral drops
+ * its mappings of the pages of code and
  * read-only data that it will most likely not run again (the config
  * loader, inih, glob, NSS, the dynamic linker's), with MADV_DONTNEED.
  * Those pages stay in the page cache: what corral needs again later (a
@@ -24,6 +26,8 @@
 void	trim_init(struct ev_loop *loop);
 /* After start-up and each reload; failures of the trim change nothing. */
 void	trim_arm(void);
+/* Start-up is over: the trim is done before the loop next sleeps. */
+void	trim_at_turn_end(void);
 void	trim_free(void);
 
 #endif
