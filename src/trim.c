@@ -1,10 +1,10 @@
 /*
- * The pages start-up touched, given back, once the loop is quiet.
- * /proc/self/smaps says, for each
- * mapping, its rights, its file and how much of it is anonymous (pages a
- * private mapping got by being written); only read-only mappings of a
- * file with no such page are dropped.  The list is read whole before any
- * madvise(), so that nothing is dropped while smaps is being read.
+ * The pages start-up touched, given back once start-up is over or the
+ * loop is quiet.  /proc/self/smaps says, for each mapping, its rights, its
+ * file and how much of it is anonymous (pages a private mapping got by
+ * being written); only read-only mappings of a file with no such page are
+ * dropped.  The list is read whole before any madvise(), so that nothing
+ * is dropped while smaps is being read.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -127,8 +127,8 @@ trim_pages(void)
  * means the only wakeup was this timer's, so the loop was quiet.  The
  * trim itself waits for the end of that turn (a prepare watcher of the
  * lowest priority, so after the status file's), so that no code of corral
- * but the kept page runs between it and the poll.  Nothing is
- * added to any other event's path.
+ * but the kept page runs between it and the poll.  Nothing is added to
+ * any other event's path.
  */
 static void TRIM_KEEP
 quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
