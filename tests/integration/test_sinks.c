@@ -933,7 +933,12 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 	    "output_keep = 3\n", dir));
 	ck_assert_msg(h_wait_file(h_fmt("%s/planted", dir), 20000), "the "
 	    "planter did not finish; %s", h_ctx(c));
-	ck_assert_msg(access(h_fmt("%s/app.log.3", dir), F_OK) == 0, "no "
+	/*
+	 * How many rotations the race allows is the race's: once a new open
+	 * meets the link, lines are dropped until reopen (under valgrind,
+	 * often after the first).  One is the point: it renamed the link.
+	 */
+	ck_assert_msg(access(h_fmt("%s/app.log.1", dir), F_OK) == 0, "no "
 	    "rotation happened; %s", h_ctx(c));
 	/* Once more, for certain: the link is there when reopen opens. */
 	(void)unlink(h_fmt("%s/app.log", dir));
@@ -947,8 +952,12 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 		ck_assert_msg(r.code == 0, "corralctl reopen: %s", cu_ctx(&r));
 	}
 	(void)status_ms(c, sock);
-	ck_assert_msg(h_count_lines(c->err, elo) == loops + 1 ||
-	    (loops > 0 && h_count_lines(c->err, "works again") == 0 &&
+	/*
+	 * Told once: the two reopens add one line, or none when the race was
+	 * refused already, since that streak may not have ended or the repeat
+	 * may fall within the second that ratelimit.c holds it back.
+	 */
+	ck_assert_msg(h_count_lines(c->err, elo) == loops + 1 || (loops > 0 &&
 	    h_count_lines(c->err, elo) == loops), "the refused symlink was "
 	    "not told once (%d times before reopen, %d after); %s", loops,
 	    h_count_lines(c->err, elo), h_ctx(c));
