@@ -70,10 +70,11 @@ lifecycle_signal(struct service *s, int sig)
 	 * A main process that left its group is signalled too.  One spawned
 	 * in a session of its own leads it, and a session leader can change
 	 * neither its group nor its session (setpgid and setsid refuse): no
-	 * need to ask the kernel on every relayed signal.
+	 * need to ask the kernel on every relayed signal, unless its group
+	 * is not there (not made yet where vfork is a fork, as in valgrind).
 	 */
-	if (s->pid != 0 && (s->pid != s->pgid || s->conf->foreground) &&
-	    getpgid(s->pid) != s->pgid) {
+	if (s->pid != 0 && (s->pid != s->pgid || s->conf->foreground ||
+	    r == -1) && getpgid(s->pid) != s->pgid) {
 		if (kill(s->pid, sig) == 0)
 			r = 0;
 		else if (errno != ESRCH)

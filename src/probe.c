@@ -217,13 +217,12 @@ regex_weight(const char *re, char err[PROBE_ERR_MAX])
 		case ')':
 			if (depth == 0)
 				break;
-			last[depth - 1] = total[depth];
-			total[depth - 1] += total[depth];
+			/* glibc copies an empty group, and an anchor, too. */
+			last[depth - 1] = total[depth] > 0 ? total[depth] : 1;
+			total[depth - 1] += last[depth - 1];
 			depth--;
 			continue;
 		case '|':
-		case '^':
-		case '$':
 			continue;
 		case '*':
 		case '?':

@@ -116,6 +116,11 @@ START_TEST(regex_bombs)
 
 	ck_assert(strstr(refused("log:a++++++++++++++++++++++++", true),
 	    "repeats too much") != NULL);
+	/* Found by fuzz_probe: an empty group and anchors are copied too. */
+	ck_assert(strstr(refused("log:($()+++++++++++++++++++++++)$", true),
+	    "repeats too much") != NULL);
+	ck_assert(strstr(refused("log:$++++++++++++++++++++++++", true),
+	    "repeats too much") != NULL);
 	ck_assert(strstr(refused("log:a{1,9}{1,9}{1,9}{1,9}", true),
 	    "repeats too much") != NULL);
 	ck_assert(strstr(refused("log:((((a{1,20}){1,20}){1,20}))", true),
