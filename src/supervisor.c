@@ -50,16 +50,20 @@ static struct {
 	size_t		 started_upto;		/* svcs below it were up once */
 } sv;
 
+/* Up, finished as it should, or not one that starts with corral. */
+static bool
+up_if_autostarted(const struct service *s)
+{
+	return !config_autostarts(s->conf) || service_is_up(s);
+}
+
 /* Autostart services that are up, or that finished as they should. */
 static bool
 all_up(void)
 {
-	for (size_t i = 0; i < sv.set.n; i++) {
-		const struct service *s = sv.set.svcs[i];
-
-		if (config_autostarts(s->conf) && !service_is_up(s))
+	for (size_t i = 0; i < sv.set.n; i++)
+		if (!up_if_autostarted(sv.set.svcs[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -283,9 +287,7 @@ note_startup(void)
 	if (sv.started_upto > sv.set.n)
 		return;
 	while (sv.started_upto < sv.set.n) {
-		const struct service *s = sv.set.svcs[sv.started_upto];
-
-		if (config_autostarts(s->conf) && !service_is_up(s))
+		if (!up_if_autostarted(sv.set.svcs[sv.started_upto]))
 			return;
 		sv.started_upto++;
 	}

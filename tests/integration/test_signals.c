@@ -146,32 +146,33 @@ code_rss_kb(pid_t pid)
 /*
  * Once quiet, an idle corral maps only the page of code its idle loop
  * runs (trim.c): the kernel's fault-around would map 64 KiB back for any
- * other page it touched.  The same after a reload, which ran the loader.
- * Under valgrind corral's code is not what runs.
+ * other page it touched.  Under valgrind corral's code is not what runs.
  */
+static void
+expect_code_given_back(struct h_proc *c, const char *after)
+{
+	long kb;
+
+	if (getenv("VALGRIND_TARGET") != NULL)
+		return;
+	(void)wait_quiet(c);
+	kb = code_rss_kb(c->corral);
+	ck_assert_msg(kb >= 0 && kb <= 8, "idle corral maps %ld KiB of its "
+	    "code after %s (at most 8: the kept section)", kb, after);
+}
+
+/* The same after a reload, which ran the loader. */
 START_TEST(signals_idle_corral_gives_back_its_code)
 {
 	struct h_proc *c = h_corral(
 	    "[service:a]\n"
 	    "command = @SVC@/catch @T@/a TERM=die\n");
-	long kb;
 
 	(void)started(c, h_path("a"), 0);
-	if (getenv("VALGRIND_TARGET") != NULL) {
-		h_signal(c, SIGTERM);
-		h_expect_exit(c, 0, H_WAIT_MS);
-		return;
-	}
-	(void)wait_quiet(c);
-	kb = code_rss_kb(c->corral);
-	ck_assert_msg(kb >= 0 && kb <= 8, "idle corral maps %ld KiB of its "
-	    "code after start-up (at most 8: the kept section)", kb);
+	expect_code_given_back(c, "start-up");
 	h_signal(c, SIGHUP);
 	ck_assert(h_wait_text(c->err, "reloading", H_WAIT_MS));
-	(void)wait_quiet(c);
-	kb = code_rss_kb(c->corral);
-	ck_assert_msg(kb >= 0 && kb <= 8, "idle corral maps %ld KiB of its "
-	    "code after a reload (at most 8)", kb);
+	expect_code_given_back(c, "a reload");
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, H_WAIT_MS);
 }
@@ -188,16 +189,10 @@ START_TEST(signals_long_start_up_is_trimmed_after_it)
 	    "[service:w]\n"
 	    "command = @SVC@/catch @T@/w TERM=die\n"
 	    "instances = 1000\n");
-	long kb;
 
 	ck_assert_msg(h_wait_events(h_path("w"), "start", 1000, 4 * H_WAIT_MS),
 	    "not every instance started; %s", h_ctx(c));
-	if (getenv("VALGRIND_TARGET") == NULL) {
-		(void)wait_quiet(c);
-		kb = code_rss_kb(c->corral);
-		ck_assert_msg(kb >= 0 && kb <= 8, "idle corral maps %ld KiB of "
-		    "its code after 1000 starts (at most 8)", kb);
-	}
+	expect_code_given_back(c, "1000 starts");
 	h_signal(c, SIGTERM);
 	h_expect_exit(c, 0, 4 * H_WAIT_MS);
 }
