@@ -92,6 +92,7 @@ START_TEST(control_status_table_and_json)
 	struct tj *st;
 	const char *row;
 
+	expect_state(c, "a", "running");
 	expect_state(c, "web.api-2", "running");
 	r = cu_ctl(sock, "status", NULL);
 	ck_assert_msg(r.code == 0, "status: %s", cu_ctx(&r));
@@ -1046,14 +1047,13 @@ START_TEST(control_accept_out_of_descriptors)
 		    "own below the limit\n", tcase_name());
 		return;
 	}
-	c = h_corral(
-	    "[corral]\n"
-	    "control_socket = @T@/ctl.sock\n"
-	    "\n"
+	c = h_corral(SOCK_CONF
 	    "[service:a]\n"
 	    "command = @SVC@/catch @T@/a TERM=die\n");
 	sock = h_path("ctl.sock");
 	(void)cu_started(c, "a", 0);
+	/* Running: its exec-status pipe is closed, and not in the count. */
+	expect_state(c, "a", "running");
 	requests(sock, "status\n", 1);
 	fds = count_fds(c->corral);
 	fds0 = fd_targets(c->corral);

@@ -122,8 +122,8 @@ START_TEST(unwritable_metrics_file_is_reported_once)
 	struct cu_run r;
 
 	(void)h_mkdir("m", 0755, getuid(), getgid());
-	c = h_corral(h_fmt(HEAD "[service:a]\ncommand = @SVC@/catch @T@/a\n",
-	    "m/corral.prom"));
+	c = h_corral(h_fmt(HEAD "[service:a]\ncommand = @SVC@/catch @T@/a\n"
+	    "restart_delay = 50ms\n", "m/corral.prom"));
 	/*
 	 * The last write of start-up: one written at "starting" could be
 	 * followed by another between the unlink and the rmdir.

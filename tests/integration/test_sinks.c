@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -123,6 +124,38 @@ status_ms(struct h_proc *c, const char *sock)
 	    "corral did not answer status: %s; %s", reply ? reply : why,
 	    h_ctx(c));
 	return H_MS(h_now_ns() - t0);
+}
+
+/* True when the pipe behind /proc/PID/fd/1 holds nothing unread. */
+static bool
+stdout_drained(const void *arg)
+{
+	int fd = open(h_fmt("/proc/%d/fd/1", *(const int *)arg), O_RDONLY |
+	    O_NONBLOCK | O_CLOEXEC), n = -1;
+
+	if (fd == -1)
+		return false;
+	if (ioctl(fd, FIONREAD, &n) == -1)
+		n = -1;
+	(void)close(fd);
+	return n == 0;
+}
+
+/*
+ * Once pid's stdout pipe is empty, corral has read all of it; after two
+ * answers it has also written it: the turn that answered the first request
+ * ended before the second was accepted, and that turn's poll already had
+ * the pipe's last bytes.
+ */
+static void
+wait_output_handled(struct h_proc *c, const char *sock, pid_t pid)
+{
+	int p = (int)pid;
+
+	ck_assert_msg(h_poll_until(stdout_drained, &p, H_WAIT_MS), "corral "
+	    "left pid %d's output unread; %s", p, h_ctx(c));
+	(void)status_ms(c, sock);
+	(void)status_ms(c, sock);
 }
 
 /* ---- prefix and files ---- */
@@ -903,6 +936,7 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 	struct stat before, after;
 	struct cu_run r;
 	struct h_proc *c;
+	struct tj *st;
 	int loops;
 
 	if (pw == NULL)
@@ -940,7 +974,13 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 	 */
 	ck_assert_msg(access(h_fmt("%s/app.log.1", dir), F_OK) == 0, "no "
 	    "rotation happened; %s", h_ctx(c));
-	/* Once more, for certain: the link is there when reopen opens. */
+	/*
+	 * Once more, for certain: the link is there when reopen opens, and
+	 * no rotation is still to come that would rename it away.
+	 */
+	st = cu_status(sock);
+	wait_output_handled(c, sock, cu_pid(st, "evil"));
+	tj_free(st);
 	(void)unlink(h_fmt("%s/app.log", dir));
 	ck_assert_msg(symlink(target, h_fmt("%s/app.log", dir)) == 0,
 	    "symlink: %s", strerror(errno));
