@@ -287,7 +287,7 @@ cu_wait_state(const char *status_file, const char *name, const char *state,
 {
 	struct state_arg a = { status_file, name, state };
 
-	return h_wait_until(in_state, &a, timeout_ms);
+	return h_wait_on(status_file, in_state, &a, timeout_ms);
 }
 
 bool

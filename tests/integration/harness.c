@@ -640,6 +640,22 @@ h_pipe_full(int fd)
 	return r == 0;
 }
 
+bool
+h_wait_on(const char *path, bool (*pred)(const void *), const void *arg,
+    int timeout_ms)
+{
+	char *dir = h_fmt("%s", path), *slash = strrchr(dir, '/');
+
+	(void)h_dir();
+	if (slash != NULL)
+		*slash = '\0';
+	if (slash == NULL || strcmp(dir, test_dir) == 0 ||
+	    inotify_add_watch(inotify_fd, dir, IN_CREATE | IN_MODIFY |
+	    IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE) >= 0)
+		return h_wait_until(pred, arg, timeout_ms);
+	return h_poll_until(pred, arg, timeout_ms);
+}
+
 static bool
 file_exists(const void *arg)
 {
@@ -649,7 +665,7 @@ file_exists(const void *arg)
 bool
 h_wait_file(const char *path, int timeout_ms)
 {
-	return h_wait_until(file_exists, path, timeout_ms);
+	return h_wait_on(path, file_exists, path, timeout_ms);
 }
 
 struct text_arg {
@@ -675,7 +691,7 @@ h_wait_text(const char *path, const char *text, int timeout_ms)
 {
 	struct text_arg a = { .path = path, .text = text };
 
-	return h_wait_until(has_text, &a, timeout_ms);
+	return h_wait_on(path, has_text, &a, timeout_ms);
 }
 
 static bool
@@ -691,7 +707,7 @@ h_wait_lines(const char *path, const char *text, int n, int timeout_ms)
 {
 	struct text_arg a = { .path = path, .text = text, .n = n };
 
-	return h_wait_until(has_lines, &a, timeout_ms);
+	return h_wait_on(path, has_lines, &a, timeout_ms);
 }
 
 static bool
@@ -707,7 +723,7 @@ h_wait_events(const char *path, const char *label, int n, int timeout_ms)
 {
 	struct text_arg a = { .path = path, .label = label, .n = n };
 
-	return h_wait_until(has_events, &a, timeout_ms);
+	return h_wait_on(path, has_events, &a, timeout_ms);
 }
 
 bool

@@ -134,6 +134,14 @@ int		 h_slowdown(void);
 bool		 h_wait_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 /*
+ * h_wait_until() for a predicate on path: h_wait_until() wakes on changes
+ * in the test's directory, so a file in another (a service's logs/, say)
+ * has its directory watched too, or is polled when that directory is not
+ * there yet; else nothing would wake the wait when the file comes.
+ */
+bool		 h_wait_on(const char *path, bool (*pred)(const void *),
+		    const void *arg, int timeout_ms);
+/*
  * Whether the pipe (or FIFO) whose read end is fd is full: a writer's
  * poll() would not say POLLOUT.  Asked through a write end of its own,
  * opened and closed again, so that the reader still sees EOF later.

@@ -206,7 +206,7 @@ START_TEST(exhaust_status_file_on_full_fs)
 	    "command = sh -c 'sleep 0.05'\n"
 	    "restart = always\n"
 	    "start_seconds = 0\n", status));
-	ck_assert_msg(h_wait_until(status_valid, status, H_WAIT_MS),
+	ck_assert_msg(h_wait_on(status, status_valid, status, H_WAIT_MS),
 	    "no status file; %s", h_ctx(c));
 	fd = open(filler, O_WRONLY | O_CREAT, 0600);
 	ck_assert_int_ne(fd, -1);
