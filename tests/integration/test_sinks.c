@@ -967,6 +967,10 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 	    "output_keep = 3\n", dir));
 	ck_assert_msg(h_wait_file(h_fmt("%s/planted", dir), 20000), "the "
 	    "planter did not finish; %s", h_ctx(c));
+	/* Every line written, so every rotation the race allowed is done. */
+	st = cu_status(sock);
+	wait_output_handled(c, sock, cu_pid(st, "evil"));
+	tj_free(st);
 	/*
 	 * How many rotations the race allows is the race's: once a new open
 	 * meets the link, lines are dropped until reopen (under valgrind,
@@ -978,9 +982,6 @@ START_TEST(sinks_symlink_swapped_between_rotations)
 	 * Once more, for certain: the link is there when reopen opens, and
 	 * no rotation is still to come that would rename it away.
 	 */
-	st = cu_status(sock);
-	wait_output_handled(c, sock, cu_pid(st, "evil"));
-	tj_free(st);
 	(void)unlink(h_fmt("%s/app.log", dir));
 	ck_assert_msg(symlink(target, h_fmt("%s/app.log", dir)) == 0,
 	    "symlink: %s", strerror(errno));
