@@ -32,6 +32,10 @@
 /* Set by the runner; inherited by every test process. */
 static char run_dir[64];		/* /tmp/corral-it.XXXXXX */
 
+/* What wakes h_wait_until(): any change to a file in a watched directory. */
+#define WATCHED (IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | \
+	    IN_ATTRIB | IN_DELETE)
+
 /* Per test process. */
 static char test_dir[PATH_MAX];
 static int inotify_fd = -1;
@@ -357,8 +361,7 @@ h_dir(void)
 	    "mkdir %s: %s", test_dir, strerror(errno));
 	inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	ck_assert_msg(inotify_fd >= 0, "inotify_init1: %s", strerror(errno));
-	ck_assert_msg(inotify_add_watch(inotify_fd, test_dir, IN_CREATE |
-	    IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE) >= 0,
+	ck_assert_msg(inotify_add_watch(inotify_fd, test_dir, WATCHED) >= 0,
 	    "inotify_add_watch %s: %s", test_dir, strerror(errno));
 	return test_dir;
 }
@@ -640,6 +643,44 @@ h_pipe_full(int fd)
 	return r == 0;
 }
 
+char *
+h_fd_targets(pid_t pid)
+{
+	char *dir = h_fmt("/proc/%d/fd", (int)pid), *list;
+	size_t size;
+	FILE *out = open_memstream(&list, &size);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	ck_assert_msg(out != NULL, "open_memstream: %s", strerror(errno));
+	ck_assert_msg(d != NULL, "opendir %s: %s", dir, strerror(errno));
+	fputc('\n', out);
+	while ((de = readdir(d)) != NULL) {
+		char target[256];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (n != -1)	/* else closed since readdir() */
+			fprintf(out, "%.*s\n", (int)n, target);
+	}
+	(void)closedir(d);
+	ck_assert_msg(fclose(out) == 0, "open_memstream: %s", strerror(errno));
+	return keep(list);
+}
+
+int
+h_count_fds(pid_t pid)
+{
+	int newlines = 0;
+
+	for (const char *p = h_fd_targets(pid); (p = strchr(p, '\n')) != NULL;
+	    p++)
+		newlines++;
+	return newlines - 1;	/* the list begins with one */
+}
+
 bool
 h_wait_on(const char *path, bool (*pred)(const void *), const void *arg,
     int timeout_ms)
@@ -650,8 +691,7 @@ h_wait_on(const char *path, bool (*pred)(const void *), const void *arg,
 	if (slash != NULL)
 		*slash = '\0';
 	if (slash == NULL || strcmp(dir, test_dir) == 0 ||
-	    inotify_add_watch(inotify_fd, dir, IN_CREATE | IN_MODIFY |
-	    IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE) >= 0)
+	    inotify_add_watch(inotify_fd, dir, WATCHED) >= 0)
 		return h_wait_until(pred, arg, timeout_ms);
 	return h_poll_until(pred, arg, timeout_ms);
 }

@@ -134,6 +134,12 @@ int		 h_slowdown(void);
 bool		 h_wait_until(bool (*pred)(const void *), const void *arg,
 		    int timeout_ms);
 /*
+ * What pid's descriptors point at, one per line between newlines: a socket
+ * or a pipe by its inode, a file by its path; and how many it has.
+ */
+char		*h_fd_targets(pid_t pid);
+int		 h_count_fds(pid_t pid);
+/*
  * h_wait_until() for a predicate on path: h_wait_until() wakes on changes
  * in the test's directory, so a file in another (a service's logs/, say)
  * has its directory watched too, or is polled when that directory is not

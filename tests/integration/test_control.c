@@ -9,7 +9,6 @@
  * status file there too: it is rewritten by rename on every state change,
  * so a wait for a state blocks on inotify like every other wait.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -688,60 +687,7 @@ START_TEST(control_hostile_clients)
 }
 END_TEST
 
-static int
-count_fds(pid_t pid)
-{
-	char *text = h_fmt("/proc/%d/fd", (int)pid);
-	int n = 0;
-	DIR *d = opendir(text);
-	struct dirent *de;
-
-	ck_assert_msg(d != NULL, "opendir %s: %s", text, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	(void)closedir(d);
-	return n;
-}
-
-/*
- * What pid's descriptors point at, one per line between newlines: a socket
- * or a pipe by its inode, a file by its path.  A leak is a target held more
- * often than before (a new socket, or one more descriptor of a directory
- * corral keeps open); a descriptor that was only passing through when the
- * first list was taken (the exec-status pipe of a service just started, a
- * client whose answer has just been sent) may be gone from the second.
- */
-static char *
-fd_targets(pid_t pid)
-{
-	char *dir = h_fmt("/proc/%d/fd", (int)pid), *list, *kept;
-	size_t size;
-	FILE *out = open_memstream(&list, &size);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	ck_assert_msg(out != NULL, "open_memstream: %s", strerror(errno));
-	ck_assert_msg(d != NULL, "opendir %s: %s", dir, strerror(errno));
-	fputc('\n', out);
-	while ((de = readdir(d)) != NULL) {
-		char target[256];
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		if (n != -1)	/* else closed since readdir() */
-			fprintf(out, "%.*s\n", (int)n, target);
-	}
-	(void)closedir(d);
-	ck_assert_msg(fclose(out) == 0, "open_memstream: %s", strerror(errno));
-	kept = h_fmt("%s", list);
-	free(list);
-	return kept;
-}
-
-/* How many lines of list (from fd_targets()) are the len bytes "\nX\n". */
+/* How many lines of list (from h_fd_targets()) are the len bytes "\nX\n". */
 static int
 lines_of(const char *list, const char *line, size_t len)
 {
@@ -760,7 +706,7 @@ lines_of(const char *list, const char *line, size_t len)
 static bool
 fds_new(pid_t pid, const char *before, char *added, size_t size)
 {
-	char *now = fd_targets(pid);
+	char *now = h_fd_targets(pid);
 	size_t used = 0;
 
 	added[0] = '\0';
@@ -840,15 +786,15 @@ START_TEST(control_many_requests_leak_nothing)
 	requests(sock, "status\n", 200);
 	requests(sock, "status --json\n", 50);
 	requests(sock, "status nosuch\n", 50);
-	fds0 = fd_targets(c->corral);
-	n0 = count_fds(c->corral);
+	fds0 = h_fd_targets(c->corral);
+	n0 = h_count_fds(c->corral);
 	rss0 = h_status_num(c->corral, "VmRSS");
 	requests(sock, "status\n", 8000);
 	requests(sock, "status --json\n", 1000);
 	requests(sock, "status nosuch\n", 1000);
 	rss1 = h_status_num(c->corral, "VmRSS");
 	expect_no_new_fds(c->corral, fds0, "after 10,000 status requests");
-	n1 = count_fds(c->corral);
+	n1 = h_count_fds(c->corral);
 	/*
 	 * RSS moves by whole pages as malloc's top chunk and stdio buffers
 	 * settle, whatever is freed: up to 8 pages (32 KiB) is that noise.
@@ -990,7 +936,7 @@ START_TEST(control_evicted_clients_leave_nothing)
 	raise_nofile(IDLE_N + 256);
 	(void)cu_started(c, "a", 0);
 	expect_state(c, "a", "running");
-	fds0 = fd_targets(c->corral);
+	fds0 = h_fd_targets(c->corral);
 	partial = cu_connect(sock);
 	ck_assert_msg(send(partial, "status --js", 11, MSG_NOSIGNAL) == 11,
 	    "send: %s", strerror(errno));
@@ -1071,8 +1017,8 @@ START_TEST(control_accept_out_of_descriptors)
 	/* Running: its exec-status pipe is closed, and not in the count. */
 	expect_state(c, "a", "running");
 	requests(sock, "status\n", 1);
-	fds = count_fds(c->corral);
-	fds0 = fd_targets(c->corral);
+	fds = h_count_fds(c->corral);
+	fds0 = h_fd_targets(c->corral);
 	ck_assert_int_eq(prlimit(c->corral, RLIMIT_NOFILE, NULL, &saved), 0);
 	low.rlim_cur = (rlim_t)fds + 3;
 	low.rlim_max = saved.rlim_max;

@@ -17,22 +17,6 @@
 
 #include "harness.h"
 
-static int
-count_fds(pid_t pid)
-{
-	char path[64];
-	int n = 0;
-	FILE *p;
-
-	snprintf(path, sizeof(path), "ls /proc/%d/fd", (int)pid);
-	p = popen(path, "r");
-	ck_assert_ptr_nonnull(p);
-	while (fscanf(p, "%*s") != EOF)
-		n++;
-	pclose(p);
-	return n;
-}
-
 /*
  * With no descriptor to spare, a service in prefix mode cannot get its
  * pipes: it gets a spawn error and backs off, and the running service and
@@ -54,7 +38,7 @@ START_TEST(exhaust_nofile_fails_one_spawn)
 	    "command = @SVC@/catch @T@/a TERM=exit:0\n");
 	ck_assert_msg(h_wait_events(h_path("a"), "start", 1, H_WAIT_MS),
 	    "a did not start; %s", h_ctx(c));
-	fds = count_fds(c->corral);
+	fds = h_count_fds(c->corral);
 	ck_assert_int_eq(prlimit(c->corral, RLIMIT_NOFILE, NULL, &saved), 0);
 	/* One to spare: enough to read the config again, not for two pipes. */
 	low.rlim_cur = (rlim_t)fds + 1;
@@ -152,11 +136,6 @@ status_valid(const void *arg)
 	return n > 2 && text[0] == '{' && strcmp(text + n - 2, "}\n") == 0;
 }
 
-/*
- * A full filesystem: every write of the status file fails, which is logged
- * once for the whole streak; the last good file stays whole; corral goes
- * on, and writes again once there is room.
- */
 struct fill {
 	int		 fd;
 	const char	*err;
@@ -179,6 +158,11 @@ fill_until_told(const void *arg)
 	return h_count_lines(f->err, "unable to write status file") > 0;
 }
 
+/*
+ * A full filesystem: every write of the status file fails, which is logged
+ * once for the whole streak; the last good file stays whole; corral goes
+ * on, and writes again once there is room.
+ */
 START_TEST(exhaust_status_file_on_full_fs)
 {
 	const char *fs = h_path("fs"), *status, *filler;
