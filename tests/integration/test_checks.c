@@ -64,11 +64,12 @@ text_status(const char *sock, const char *name)
 }
 
 /*
- * A notify = yes service says STATUS=warming up, waits for the test's cue,
- * then sends READY=1 with STATUS=serving.  Before that it is starting and
- * its dependent waits, even after a forged READY=1 from the test, a
- * process outside the service; after it, both run.  (The cue, not a
- * sleep, holds the service in starting while the test looks.)
+ * A notify = yes service says STATUS=warming up, waits for the test's two
+ * cues, then sends READY=1 with STATUS=serving.  Before that it is starting
+ * and its dependent waits, even after a forged READY=1 from the test, a
+ * process outside the service; after it, both run.  (The second cue, not a
+ * sleep, holds the service in starting while the test looks after the
+ * first.)
  */
 START_TEST(checks_notify_ready)
 {
@@ -79,7 +80,7 @@ START_TEST(checks_notify_ready)
 	    "\n"
 	    "[service:n]\n"
 	    "command = @SVC@/notifier @T@/n 'send:STATUS=warming up'\n"
-	    "    wait:@T@/go 'send:READY=1\\nSTATUS=serving'\n"
+	    "    wait:@T@/go wait:@T@/go2 'send:READY=1\\nSTATUS=serving'\n"
 	    "notify = yes\n"
 	    "\n"
 	    "[service:dep]\n"
@@ -119,8 +120,16 @@ START_TEST(checks_notify_ready)
 	    "corralctl status should show the service's STATUS= text "
 	    "'warming up', not the forged one: %s", text_status(sock, "n"));
 
-	go = h_now_ns();
 	(void)h_write("go", "");
+	json = json_status(sock);
+	ck_assert_msg(h_event_count(h_path("n"), "sent") == 1,
+	    "n sent READY=1 before its second cue");
+	ck_assert_msg(strcmp(json_str(json, "n", "state"), "starting") == 0,
+	    "n should be starting until it sends READY=1, not %s",
+	    json_str(json, "n", "state"));
+
+	go = h_now_ns();
+	(void)h_write("go2", "");
 	dep = started(c, "dep", 0);
 	ready = h_event(h_path("n"), "sent", 1);
 	ck_assert_msg(ready.ns > go &&
