@@ -290,6 +290,20 @@ cu_wait_state(const char *status_file, const char *name, const char *state,
 	return h_wait_on(status_file, in_state, &a, timeout_ms);
 }
 
+const char *
+cu_wait_all(const char *status_file, const char *state, ...)
+{
+	const char *name;
+	va_list ap;
+
+	va_start(ap, state);
+	while ((name = va_arg(ap, const char *)) != NULL &&
+	    cu_wait_state(status_file, name, state, H_WAIT_MS))
+		;
+	va_end(ap);
+	return name;
+}
+
 bool
 cu_valgrind(pid_t pid)
 {

@@ -64,11 +64,17 @@ pid_t		 cu_pid(const struct tj *status, const char *name);
 const char	*cu_status_problem(const char *text);
 
 /*
- * Waits (on inotify, the status file being in the test's directory) until
- * the status file at path shows service name in state; false on timeout.
+ * Waits (on inotify, through h_wait_on()) until the status file at path
+ * shows service name in state; false on timeout.
  */
 bool		 cu_wait_state(const char *status_file, const char *name,
 		    const char *state, int timeout_ms);
+/*
+ * cu_wait_state() for each name of the list that ends with NULL, all
+ * within H_WAIT_MS each; the first name not in state, or NULL.
+ */
+const char	*cu_wait_all(const char *status_file, const char *state, ...)
+		    __attribute__((sentinel));
 /* The state of name in the status file, or "(none)". */
 const char	*cu_file_state(const char *status_file, const char *name);
 

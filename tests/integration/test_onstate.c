@@ -374,10 +374,8 @@ START_TEST(reload_removing_it_drops_the_waiting)
 	ck_assert_msg(h_wait_lines(c->err, "on_state | started", 4, H_WAIT_MS),
 	    "4 runs did not start; %s", h_ctx(c));
 	/* Six changes: four runs, two waiting, whatever order the execs end. */
-	ck_assert(cu_wait_state(h_path("status.json"), "a", "running",
-	    H_WAIT_MS) && cu_wait_state(h_path("status.json"), "b", "running",
-	    H_WAIT_MS) && cu_wait_state(h_path("status.json"), "c", "running",
-	    H_WAIT_MS));
+	ck_assert(cu_wait_all(h_path("status.json"), "running", "a", "b", "c",
+	    NULL) == NULL);
 	h_write("corral.conf", h_fmt(HEAD "%s", svcs));
 	r = cu_ctl(sock, "reload", NULL);
 	ck_assert_msg(r.code == 0, "reload: %s", cu_ctx(&r));

@@ -118,7 +118,7 @@ START_TEST(reload_applies_only_what_changed)
 {
 	struct h_proc *c = h_corral(v1);
 	const char *sock = h_path("ctl.sock"), *hooks = h_path("hooks");
-	const char *conf = h_path("corral.conf"), *before, *after;
+	const char *conf = h_path("corral.conf"), *before, *after, *late;
 	pid_t keep = cu_started(c, "keep", 0), tune = cu_started(c, "tune", 0);
 	pid_t change = cu_started(c, "change", 0), gone = cu_started(c, "gone", 0);
 	pid_t fresh;
@@ -127,14 +127,9 @@ START_TEST(reload_applies_only_what_changed)
 	int64_t term_ns, dead_ns;
 
 	/* Every one running, or a late "starting" -> "running" tells apart. */
-	for (int i = 0; i < 4; i++) {
-		const char *name = (const char *[]){ "keep", "tune", "change",
-		    "gone" }[i];
-
-		ck_assert_msg(cu_wait_state(h_path("status.json"), name,
-		    "running", H_WAIT_MS), "%s is not running; %s", name,
-		    h_ctx(c));
-	}
+	late = cu_wait_all(h_path("status.json"), "running", "keep", "tune",
+	    "change", "gone", NULL);
+	ck_assert_msg(late == NULL, "%s is not running; %s", late, h_ctx(c));
 	before = snapshot(sock);
 	(void)h_write("corral.conf", v2);
 
@@ -175,9 +170,9 @@ START_TEST(reload_applies_only_what_changed)
 	    "reload") == 0, "change's hook should run with reason reload: "
 	    "'%s'", h_event(hooks, "change", 0).rest);
 	change = cu_started(c, "change", 1);
-	ck_assert_msg(cu_wait_state(h_path("status.json"), "change", "running",
-	    H_WAIT_MS) && cu_wait_state(h_path("status.json"), "new", "running",
-	    H_WAIT_MS), "change or new not running; %s", h_ctx(c));
+	late = cu_wait_all(h_path("status.json"), "running", "change", "new",
+	    NULL);
+	ck_assert_msg(late == NULL, "%s is not running; %s", late, h_ctx(c));
 	after = snapshot(sock);
 	ck_assert_msg(strstr(after, h_fmt("keep running %d\n", (int)keep)) &&
 	    strstr(after, h_fmt("tune running %d\n", (int)tune)) &&
